@@ -1,0 +1,31 @@
+import { RedisConnections } from '@app/common';
+import { DatabaseHealth } from '@app/persistence';
+import { Controller, Get, HttpCode, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly database: DatabaseHealth,
+    private readonly redis: RedisConnections,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Liveness, with the database kind and the Redis state' })
+  async health() {
+    return { status: 'ok', database: this.database.kind, redis: await this.redis.ping() };
+  }
+
+  @Get('ready')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Readiness: 503 until the database answers' })
+  async ready(@Res({ passthrough: true }) res: Response) {
+    const databaseUp = await this.database.ping();
+    if (!databaseUp) {
+      res.status(503);
+    }
+    return { status: databaseUp ? 'ok' : 'unavailable', database: this.database.kind, redis: await this.redis.ping() };
+  }
+}

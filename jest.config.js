@@ -1,0 +1,39 @@
+// One jest run, three projects: unit (pure logic), integration (repositories on real databases),
+// e2e (a started server over real HTTP and Socket.IO). `npm test` runs them all.
+// Nest 12 ships as ES modules only, so jest runs in its native ESM mode (--experimental-vm-modules) and swc
+// compiles our TypeScript to ES modules for it; the production build stays CommonJS (Node's require(esm)).
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+      keepClassNames: true,
+    },
+    module: { type: 'es6' },
+    sourceMaps: 'inline',
+  },
+];
+const libs = ['common', 'persistence', 'auth', 'ai', 'chat', 'gateway'];
+const moduleNameMapper = Object.fromEntries(
+  libs.flatMap((l) => [
+    [`^@app/${l}$`, `<rootDir>/libs/${l}/src`],
+    [`^@app/${l}/(.*)$`, `<rootDir>/libs/${l}/src/$1`],
+  ]),
+);
+const base = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': swc },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper,
+  extensionsToTreatAsEsm: ['.ts'],
+};
+module.exports = {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    { ...base, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs,test}/**/*.int-spec.ts'] },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+  ],
+};

@@ -1,0 +1,201 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { AppConfig, ModelSpec } from './app-config';
+import { parseDuration, parseRate } from './duration';
+
+export type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.join('\n')}`);
+  }
+}
+
+const NODE_ENVS = ['development', 'production', 'test'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * Parses and validates the environment into an `AppConfig`. Every problem is collected (not just the first)
+ * and reported as one readable line each. Outside production a missing JWT_SECRET is generated once and kept
+ * in DATA_DIR (mode 0600) so that restarts keep everyone signed in.
+ */
+export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
+  const problems: string[] = [];
+  const str = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = str(name);
+    if (raw === undefined) {
+      return fallback;
+    }
+    const n = Number(raw);
+    if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return n;
+  };
+  const duration = (name: string, fallback: string): number => {
+    const raw = str(name) ?? fallback;
+    const ms = parseDuration(raw);
+    if (ms === null) {
+      problems.push(`${name} must be a duration such as 15m, 12h or 30d (got "${raw}")`);
+      return parseDuration(fallback) ?? 0;
+    }
+    return ms;
+  };
+  const rate = (name: string, fallback: string) => {
+    const raw = str(name) ?? fallback;
+    const parsed = parseRate(raw);
+    if (!parsed) {
+      problems.push(`${name} must be a rate such as 10/h or 10/15m (got "${raw}")`);
+      return parseRate(fallback)!;
+    }
+    return parsed;
+  };
+  const url = (name: string, protocols: string[]): string | null => {
+    const raw = str(name);
+    if (raw === undefined) {
+      return null;
+    }
+    let ok: boolean;
+    try {
+      const u = new URL(raw);
+      ok = protocols.includes(u.protocol) && u.host !== '';
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      // Never echo the value: connection strings carry passwords.
+      problems.push(`${name} must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+      return null;
+    }
+    return raw;
+  };
+
+  const nodeEnvRaw = str('NODE_ENV') ?? 'development';
+  if (!(NODE_ENVS as readonly string[]).includes(nodeEnvRaw)) {
+    problems.push(`NODE_ENV must be one of ${NODE_ENVS.join(', ')} (got "${nodeEnvRaw}")`);
+  }
+  const nodeEnv = (NODE_ENVS as readonly string[]).includes(nodeEnvRaw)
+    ? (nodeEnvRaw as AppConfig['nodeEnv'])
+    : 'development';
+
+  const port = int('PORT', 3000, 0, 65535);
+  const host = str('HOST') ?? '0.0.0.0';
+  const dataDirRaw = str('DATA_DIR') ?? './data';
+  const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);
+  const mongodbUri = url('MONGODB_URI', ['mongodb:', 'mongodb+srv:']);
+  const redisUrl = url('REDIS_URL', ['redis:', 'rediss:']);
+  const openaiBaseUrl = url('OPENAI_BASE_URL', ['http:', 'https:']);
+
+  const models = parseModels(str('MODELS'), problems);
+  const defaultModel = str('DEFAULT_MODEL') ?? null;
+  if (defaultModel && models && !models.some((m) => m.id === defaultModel)) {
+    problems.push(`DEFAULT_MODEL "${defaultModel}" is not in MODELS`);
+  }
+
+  const corsOrigins = (str('CORS_ORIGINS') ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      problems.push(`CORS_ORIGINS entries must look like https://chat.example.com (got "${origin}")`);
+    }
+  }
+
+  const logLevel = str('LOG_LEVEL') ?? (nodeEnv === 'test' ? 'warn' : 'info');
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  }
+
+  const jwtSecret = str('JWT_SECRET');
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    problems.push('JWT_SECRET must be at least 32 characters long');
+  }
+  if (jwtSecret === undefined && nodeEnv === 'production') {
+    problems.push('JWT_SECRET is required when NODE_ENV=production (for example: openssl rand -hex 32)');
+  }
+
+  const config: AppConfig = {
+    nodeEnv,
+    port,
+    host,
+    dataDir,
+    mongodbUri,
+    redisUrl,
+    jwtSecret: jwtSecret ?? '',
+    accessTokenTtlMs: duration('ACCESS_TOKEN_TTL', '15m'),
+    refreshTokenTtlMs: duration('REFRESH_TOKEN_TTL', '30d'),
+    bcryptCost: int('BCRYPT_COST', 12, 4, 15),
+    openaiApiKey: str('OPENAI_API_KEY') ?? null,
+    openaiBaseUrl,
+    openaiTimeoutMs: duration('OPENAI_TIMEOUT', '60s'),
+    openaiMaxRetries: int('OPENAI_MAX_RETRIES', 2, 0, 10),
+    models,
+    defaultModel,
+    userDailyTokenLimit: int('USER_DAILY_TOKEN_LIMIT', 0, 0, Number.MAX_SAFE_INTEGER),
+    corsOrigins,
+    trustProxy: int('TRUST_PROXY', 0, 0, 10),
+    signupRateLimit: rate('SIGNUP_RATE_LIMIT', '10/h'),
+    loginRateLimit: rate('LOGIN_RATE_LIMIT', '10/15m'),
+    logLevel,
+    webDir: str('WEB_DIR') ?? null,
+  };
+  if (problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+  if (jwtSecret === undefined) {
+    try {
+      config.jwtSecret = persistedSecret(dataDir);
+    } catch (err) {
+      throw new ConfigError([
+        `DATA_DIR ${dataDir} is not writable (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      ]);
+    }
+  }
+  return config;
+}
+
+function parseModels(raw: string | undefined, problems: string[]): ModelSpec[] | null {
+  if (raw === undefined) {
+    return null;
+  }
+  const specs: ModelSpec[] = [];
+  for (const part of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const match = /^([^:\s]+)(?::(\d+))?$/.exec(part);
+    if (!match || (match[2] !== undefined && Number(match[2]) < 256)) {
+      problems.push(`MODELS entries must be "id" or "id:contextWindow" with a window of at least 256 (got "${part}")`);
+      continue;
+    }
+    specs.push({ id: match[1], contextWindow: match[2] === undefined ? undefined : Number(match[2]) });
+  }
+  return specs.length > 0 ? specs : null;
+}
+
+function persistedSecret(dataDir: string): string {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, 'jwt-secret');
+  if (!existsSync(file)) {
+    // Write aside, then link into place: link() fails if another process won the race, and then we read theirs.
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(tmp, randomBytes(48).toString('base64url'), { mode: 0o600 });
+    try {
+      linkSync(tmp, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw err;
+      }
+    } finally {
+      unlinkSync(tmp);
+    }
+  }
+  return readFileSync(file, 'utf8').trim();
+}

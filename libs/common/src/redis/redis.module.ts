@@ -1,0 +1,76 @@
+import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+
+/**
+ * The Redis connections when REDIS_URL is set, or `enabled: false`. Commands fail fast while Redis is down
+ * (no offline queue) so callers can fall back to process-local behaviour; ioredis keeps reconnecting.
+ */
+@Injectable()
+export class RedisConnections implements OnApplicationShutdown {
+  private readonly logger = new Logger('Redis');
+  private readonly clients: Redis[] = [];
+  readonly enabled: boolean;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.enabled = config.redisUrl !== null;
+  }
+
+  /** A new connection (a subscriber needs its own). Only call when `enabled`. */
+  create(name: string): Redis {
+    if (!this.config.redisUrl) {
+      throw new Error('REDIS_URL is not set');
+    }
+    const client = new Redis(this.config.redisUrl, {
+      connectionName: `confab-${name}`,
+      enableOfflineQueue: name.endsWith('sub'),
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times) => Math.min(times * 200, 2000),
+    });
+    let healthy = true;
+    client.on('error', (err: Error) => {
+      if (healthy) {
+        // Log once per outage, not on every reconnect attempt; never log the URL (it may hold a password).
+        this.logger.warn(`Redis connection "${name}" failed: ${err.message}`);
+        healthy = false;
+      }
+    });
+    client.on('ready', () => {
+      if (!healthy) {
+        this.logger.log(`Redis connection "${name}" recovered`);
+      }
+      healthy = true;
+    });
+    this.clients.push(client);
+    return client;
+  }
+
+  private shared?: Redis;
+
+  /** The shared command connection. */
+  get client(): Redis {
+    this.shared ??= this.create('cmd');
+    return this.shared;
+  }
+
+  async ping(): Promise<'disabled' | 'ok' | 'error'> {
+    if (!this.enabled) {
+      return 'disabled';
+    }
+    try {
+      return (await this.client.ping()) === 'PONG' ? 'ok' : 'error';
+    } catch {
+      return 'error';
+    }
+  }
+
+  onApplicationShutdown(): void {
+    for (const client of this.clients) {
+      client.disconnect();
+    }
+  }
+}
+
+@Global()
+@Module({ providers: [RedisConnections], exports: [RedisConnections] })
+export class RedisModule {}

@@ -1,0 +1,4 @@
+export * from './ports/entities';
+export * from './ports/owner-scope';
+export * from './ports/repositories';
+export * from './persistence.module';

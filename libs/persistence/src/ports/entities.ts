@@ -1,0 +1,70 @@
+/** Plain entities handed out by every adapter: no ORM documents, no SQL rows. */
+
+export type Role = 'user' | 'admin';
+
+export interface UserEntity {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  disabled: boolean;
+  passwordHash: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A sign-in: the family of refresh tokens that rotate from it. */
+export interface SessionEntity {
+  id: string;
+  userId: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+export interface ThreadEntity {
+  id: string;
+  ownerId: string;
+  title: string;
+  model: string;
+  systemPrompt: string;
+  activeLeafId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type MessageRole = 'user' | 'assistant';
+export type MessageStatus = 'complete' | 'streaming' | 'stopped' | 'error';
+
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface MessageEntity {
+  id: string;
+  threadId: string;
+  ownerId: string;
+  parentId: string | null;
+  role: MessageRole;
+  content: string;
+  model: string;
+  status: MessageStatus;
+  usage: TokenUsage | null;
+  clientMessageId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface AuditEntry {
+  id: string;
+  actorId: string | null;
+  action: string;
+  targetId: string | null;
+  ip: string | null;
+  meta: Record<string, unknown>;
+  createdAt: Date;
+}

@@ -1,0 +1,187 @@
+import type { Page } from '@app/common';
+import type {
+  AuditEntry,
+  MessageEntity,
+  MessageRole,
+  MessageStatus,
+  Role,
+  SessionEntity,
+  ThreadEntity,
+  TokenUsage,
+  UserEntity,
+} from './entities';
+import type { OwnerScope } from './owner-scope';
+
+export interface PageQuery {
+  limit: number;
+  cursor?: string | null;
+}
+
+export interface UserWithStats extends UserEntity {
+  threadCount: number;
+  usage: TokenUsage;
+}
+
+export abstract class UserRepository {
+  /**
+   * Creates a user. When `firstUserIsAdmin`, the role is `admin` if and only if no user exists yet, decided
+   * atomically, so racing sign-ups yield exactly one admin. Throws `conflict` on a duplicate email (any case).
+   */
+  abstract create(input: {
+    email: string;
+    name: string;
+    passwordHash: string;
+    role?: Role;
+    firstUserIsAdmin?: boolean;
+  }): Promise<UserEntity>;
+  abstract findById(id: string): Promise<UserEntity | null>;
+  /** Case-insensitive. */
+  abstract findByEmail(email: string): Promise<UserEntity | null>;
+  abstract update(
+    id: string,
+    patch: Partial<Pick<UserEntity, 'name' | 'role' | 'disabled' | 'passwordHash'>>,
+  ): Promise<UserEntity | null>;
+  /** Deletes the user with their threads, messages, sessions and usage. Returns false when there was none. */
+  abstract delete(id: string): Promise<boolean>;
+  /** Newest first; `q` matches email or name, case-insensitive. */
+  abstract list(query: PageQuery & { q?: string }): Promise<Page<UserWithStats>>;
+  abstract count(): Promise<number>;
+  abstract countAdmins(options?: { enabledOnly?: boolean }): Promise<number>;
+}
+
+export type ConsumeResult =
+  { status: 'rotated'; session: SessionEntity } | { status: 'reused'; session: SessionEntity } | { status: 'invalid' };
+
+export abstract class SessionRepository {
+  /** Starts a family with its first refresh token (stored only as a hash). */
+  abstract create(input: {
+    userId: string;
+    tokenHash: string;
+    expiresAt: Date;
+    userAgent?: string | null;
+    ip?: string | null;
+  }): Promise<SessionEntity>;
+  abstract findById(id: string): Promise<SessionEntity | null>;
+  /**
+   * Atomically spends a refresh token and, if it was live, adds `nextTokenHash` to the family. A token that was
+   * already spent reports `reused` (the caller revokes the family); unknown, expired or revoked ones `invalid`.
+   */
+  abstract rotate(tokenHash: string, nextTokenHash: string, now: Date, nextExpiresAt: Date): Promise<ConsumeResult>;
+  /** The session a (live or spent) token belongs to, or null. */
+  abstract findByTokenHash(tokenHash: string): Promise<SessionEntity | null>;
+  abstract revoke(id: string, now: Date): Promise<boolean>;
+  /** Revokes every live session of the user except `exceptId`; returns the revoked ids. */
+  abstract revokeAllForUser(userId: string, now: Date, exceptId?: string): Promise<string[]>;
+  abstract listActiveForUser(userId: string, now: Date): Promise<SessionEntity[]>;
+}
+
+export interface ThreadPatch {
+  title?: string;
+  model?: string;
+  systemPrompt?: string;
+  activeLeafId?: string | null;
+}
+
+export abstract class ThreadRepository {
+  abstract create(
+    scope: OwnerScope,
+    input: { title: string; model: string; systemPrompt: string },
+  ): Promise<ThreadEntity>;
+  abstract findById(scope: OwnerScope, id: string): Promise<ThreadEntity | null>;
+  /** Most recently active first. `q` matches titles and message text, case-insensitive. */
+  abstract list(scope: OwnerScope, query: PageQuery & { q?: string }): Promise<Page<ThreadEntity>>;
+  /** Applies the patch and bumps `updatedAt` (activity). */
+  abstract update(scope: OwnerScope, id: string, patch: ThreadPatch): Promise<ThreadEntity | null>;
+  /** Deletes the thread and its messages. */
+  abstract delete(scope: OwnerScope, id: string): Promise<boolean>;
+  /** Every thread of the owner, oldest first (exports). */
+  abstract listAll(scope: OwnerScope): Promise<ThreadEntity[]>;
+  abstract count(since?: Date): Promise<number>;
+  /**
+   * Takes the thread's generation lease when it is free or expired: one generation per thread at a time, across
+   * processes. Returns false when another holder's lease is live.
+   */
+  abstract acquireGenerationLease(
+    scope: OwnerScope,
+    id: string,
+    holder: string,
+    until: Date,
+    now: Date,
+  ): Promise<boolean>;
+  abstract renewGenerationLease(scope: OwnerScope, id: string, holder: string, until: Date): Promise<boolean>;
+  abstract releaseGenerationLease(scope: OwnerScope, id: string, holder: string): Promise<void>;
+}
+
+export interface NewMessage {
+  threadId: string;
+  parentId: string | null;
+  role: MessageRole;
+  content: string;
+  model: string;
+  status: MessageStatus;
+  usage?: TokenUsage | null;
+  clientMessageId?: string | null;
+}
+
+export interface BranchPage {
+  /** Oldest first. */
+  items: MessageEntity[];
+  /** Pass as `before` for the next older page; null at the root. */
+  nextBefore: string | null;
+}
+
+export abstract class MessageRepository {
+  /**
+   * Stores a message. With a `clientMessageId`, at most one message per thread carries it: a repeat returns the
+   * stored one with `created: false`, even when the two inserts race.
+   */
+  abstract create(scope: OwnerScope, input: NewMessage): Promise<{ message: MessageEntity; created: boolean }>;
+  abstract findById(scope: OwnerScope, id: string): Promise<MessageEntity | null>;
+  abstract findByClientMessageId(
+    scope: OwnerScope,
+    threadId: string,
+    clientMessageId: string,
+  ): Promise<MessageEntity | null>;
+  abstract update(
+    scope: OwnerScope,
+    id: string,
+    patch: Partial<Pick<MessageEntity, 'content' | 'status' | 'usage'>>,
+  ): Promise<MessageEntity | null>;
+  /**
+   * The branch from the root to `leafId`, newest `limit` messages older than `before` (a message id on that
+   * branch), returned oldest first.
+   */
+  abstract branch(
+    scope: OwnerScope,
+    threadId: string,
+    leafId: string,
+    query: { limit: number; before?: string | null },
+  ): Promise<BranchPage>;
+  /** Every message of the thread (the whole tree), oldest first. */
+  abstract listTree(scope: OwnerScope, threadId: string): Promise<MessageEntity[]>;
+  abstract children(scope: OwnerScope, threadId: string, parentId: string | null): Promise<MessageEntity[]>;
+  /** Messages left `streaming` by a process that died: marks those last updated before `olderThan` as `error`. */
+  abstract failStale(olderThan: Date): Promise<number>;
+  abstract count(since?: Date): Promise<number>;
+}
+
+export abstract class AuditRepository {
+  abstract record(entry: Omit<AuditEntry, 'id' | 'createdAt'> & { createdAt?: Date }): Promise<AuditEntry>;
+  /** Newest first. */
+  abstract list(query: PageQuery & { action?: string; actorId?: string; targetId?: string }): Promise<Page<AuditEntry>>;
+}
+
+export abstract class UsageRepository {
+  /** Records tokens spent by the user at `at` (one entry per reply). */
+  abstract add(userId: string, usage: TokenUsage, at: Date): Promise<void>;
+  abstract forDay(userId: string, at: Date): Promise<TokenUsage>;
+  abstract total(userId: string): Promise<TokenUsage>;
+  /** Tokens of all users; with `since`, only those spent at or after it. */
+  abstract totalAll(since?: Date): Promise<TokenUsage>;
+}
+
+/** Liveness and identity of the database behind the repositories. */
+export abstract class DatabaseHealth {
+  abstract readonly kind: 'sqlite' | 'mongodb';
+  abstract ping(): Promise<boolean>;
+}

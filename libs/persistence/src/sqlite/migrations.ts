@@ -1,0 +1,127 @@
+/**
+ * Versioned schema migrations, applied in order at start inside one transaction each; the schema version lives
+ * in `PRAGMA user_version`. Never edit a released migration: add the next one.
+ */
+export const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL,
+    email_lower TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('user', 'admin')),
+    disabled INTEGER NOT NULL DEFAULT 0,
+    password_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX users_created ON users (created_at DESC, id DESC);
+  CREATE INDEX users_role ON users (role, disabled);
+
+  CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked_at INTEGER,
+    user_agent TEXT,
+    ip TEXT
+  );
+  CREATE INDEX sessions_user ON sessions (user_id, revoked_at);
+
+  CREATE TABLE refresh_tokens (
+    token_hash TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+  );
+  CREATE INDEX refresh_tokens_session ON refresh_tokens (session_id);
+
+  CREATE TABLE threads (
+    id TEXT PRIMARY KEY,
+    owner_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    title TEXT NOT NULL,
+    model TEXT NOT NULL,
+    system_prompt TEXT NOT NULL,
+    active_leaf_id TEXT,
+    lease_holder TEXT,
+    lease_until INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX threads_owner_activity ON threads (owner_id, updated_at DESC, id DESC);
+  CREATE INDEX threads_created ON threads (created_at);
+
+  CREATE TABLE messages (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    thread_id TEXT NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
+    owner_id TEXT NOT NULL,
+    parent_id TEXT,
+    role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    content TEXT NOT NULL,
+    model TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('complete', 'streaming', 'stopped', 'error')),
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    client_message_id TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX messages_thread_time ON messages (thread_id, created_at, id);
+  CREATE INDEX messages_thread_parent ON messages (thread_id, parent_id);
+  CREATE UNIQUE INDEX messages_client_id ON messages (thread_id, client_message_id) WHERE client_message_id IS NOT NULL;
+  CREATE INDEX messages_streaming ON messages (updated_at) WHERE status = 'streaming';
+  CREATE INDEX messages_created ON messages (created_at);
+
+  CREATE VIRTUAL TABLE messages_fts USING fts5 (
+    content, content = 'messages', content_rowid = 'seq', tokenize = 'unicode61 remove_diacritics 2'
+  );
+  CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, content) VALUES (new.seq, new.content);
+  END;
+  CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.seq, old.content);
+  END;
+  CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.seq, old.content);
+    INSERT INTO messages_fts (rowid, content) VALUES (new.seq, new.content);
+  END;
+
+  CREATE VIRTUAL TABLE threads_fts USING fts5 (
+    title, content = 'threads', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 2'
+  );
+  CREATE TRIGGER threads_fts_insert AFTER INSERT ON threads BEGIN
+    INSERT INTO threads_fts (rowid, title) VALUES (new.rowid, new.title);
+  END;
+  CREATE TRIGGER threads_fts_delete AFTER DELETE ON threads BEGIN
+    INSERT INTO threads_fts (threads_fts, rowid, title) VALUES ('delete', old.rowid, old.title);
+  END;
+  CREATE TRIGGER threads_fts_update AFTER UPDATE OF title ON threads BEGIN
+    INSERT INTO threads_fts (threads_fts, rowid, title) VALUES ('delete', old.rowid, old.title);
+    INSERT INTO threads_fts (rowid, title) VALUES (new.rowid, new.title);
+  END;
+
+  CREATE TABLE audit_entries (
+    id TEXT PRIMARY KEY,
+    actor_id TEXT,
+    action TEXT NOT NULL,
+    target_id TEXT,
+    ip TEXT,
+    meta TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX audit_time ON audit_entries (created_at DESC, id DESC);
+
+  CREATE TABLE token_usage (
+    id INTEGER PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    at INTEGER NOT NULL,
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL
+  );
+  CREATE INDEX token_usage_user_at ON token_usage (user_id, at);
+  CREATE INDEX token_usage_at ON token_usage (at);
+  `,
+];

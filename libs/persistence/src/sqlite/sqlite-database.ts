@@ -1,0 +1,79 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { MIGRATIONS } from './migrations';
+
+export type Db = Database.Database;
+
+/**
+ * Opens (creating if needed) the embedded database: WAL so readers never block the writer, a busy timeout so
+ * several server processes can share the file, foreign keys on, and the pending migrations applied.
+ */
+export function openSqlite(file: string): Db {
+  if (file !== ':memory:') {
+    mkdirSync(dirname(file), { recursive: true });
+  }
+  const db = new Database(file, { timeout: 5000 });
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  // IMMEDIATE takes the write lock first, so two processes starting together apply each migration once.
+  const step = db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version >= MIGRATIONS.length) {
+      return false;
+    }
+    db.exec(MIGRATIONS[version]);
+    db.pragma(`user_version = ${version + 1}`);
+    return true;
+  });
+  while (step.immediate()) {
+    // next migration
+  }
+}
+
+/** True for SQLite's unique-constraint violations. */
+export function isUniqueViolation(err: unknown): boolean {
+  return (
+    (err as { code?: string })?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    (err as { code?: string })?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
+}
+
+/**
+ * Turns free text into an FTS5 query: every word must match as a prefix, case- and accent-insensitive.
+ * Quoting each word neutralises FTS5 syntax (`OR`, `NEAR`, `*`, `"`), so user input is never an operator.
+ */
+export function ftsQuery(text: string): string | null {
+  const words = text.match(/[\p{L}\p{N}]+/gu);
+  if (!words) {
+    return null;
+  }
+  return words
+    .slice(0, 16)
+    .map((w) => `"${w}"*`)
+    .join(' ');
+}
+
+const statementCache = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/** Prepares each SQL text once per connection and reuses the statement. */
+export function prepared(db: Db, sql: string): Database.Statement {
+  let cache = statementCache.get(db);
+  if (!cache) {
+    cache = new Map();
+    statementCache.set(db, cache);
+  }
+  let statement = cache.get(sql);
+  if (!statement) {
+    statement = db.prepare(sql);
+    cache.set(sql, statement);
+  }
+  return statement;
+}

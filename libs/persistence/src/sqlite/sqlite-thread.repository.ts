@@ -1,0 +1,172 @@
+import { decodeCursor, encodeCursor, newId, type Page } from '@app/common';
+import type { ThreadEntity } from '../ports/entities';
+import type { OwnerScope } from '../ports/owner-scope';
+import { type PageQuery, type ThreadPatch, ThreadRepository } from '../ports/repositories';
+import { type Db, ftsQuery, prepared } from './sqlite-database';
+import { invalidCursor } from './sqlite-paging';
+
+interface ThreadRow {
+  id: string;
+  owner_id: string;
+  title: string;
+  model: string;
+  system_prompt: string;
+  active_leaf_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+function toThread(row: ThreadRow): ThreadEntity {
+  return {
+    id: row.id,
+    ownerId: row.owner_id,
+    title: row.title,
+    model: row.model,
+    systemPrompt: row.system_prompt,
+    activeLeafId: row.active_leaf_id,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+const COLUMNS = 'id, owner_id, title, model, system_prompt, active_leaf_id, created_at, updated_at';
+
+export class SqliteThreadRepository extends ThreadRepository {
+  constructor(private readonly db: Db) {
+    super();
+  }
+
+  async create(
+    scope: OwnerScope,
+    input: { title: string; model: string; systemPrompt: string },
+  ): Promise<ThreadEntity> {
+    const now = Date.now();
+    const row = prepared(
+      this.db,
+      `INSERT INTO threads (id, owner_id, title, model, system_prompt, active_leaf_id, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, NULL, ?, ?) RETURNING ${COLUMNS}`,
+    ).get(newId(), scope.ownerId, input.title, input.model, input.systemPrompt, now, now) as ThreadRow;
+    return toThread(row);
+  }
+
+  async findById(scope: OwnerScope, id: string): Promise<ThreadEntity | null> {
+    const row = prepared(this.db, `SELECT ${COLUMNS} FROM threads WHERE id = ? AND owner_id = ?`).get(
+      id,
+      scope.ownerId,
+    ) as ThreadRow | undefined;
+    return row ? toThread(row) : null;
+  }
+
+  async list(scope: OwnerScope, query: PageQuery & { q?: string }): Promise<Page<ThreadEntity>> {
+    const cursor = query.cursor ? decodeCursor(query.cursor) : null;
+    if (query.cursor && !cursor) {
+      throw invalidCursor();
+    }
+    const params = { owner: scope.ownerId, at: cursor?.at ?? null, id: cursor?.id ?? null, limit: query.limit + 1 };
+    const keyset = '(@at IS NULL OR t.updated_at < @at OR (t.updated_at = @at AND t.id < @id))';
+    let rows: ThreadRow[];
+    if (query.q?.trim()) {
+      const match = ftsQuery(query.q);
+      if (!match) {
+        return { items: [], nextCursor: null };
+      }
+      rows = prepared(
+        this.db,
+        `SELECT ${COLUMNS} FROM threads t
+         WHERE t.owner_id = @owner AND ${keyset}
+           AND (t.rowid IN (SELECT rowid FROM threads_fts WHERE threads_fts MATCH @match)
+             OR t.id IN (SELECT m.thread_id FROM messages_fts f JOIN messages m ON m.seq = f.rowid
+                         WHERE messages_fts MATCH @match AND m.owner_id = @owner))
+         ORDER BY t.updated_at DESC, t.id DESC LIMIT @limit`,
+      ).all({ ...params, match }) as ThreadRow[];
+    } else {
+      rows = prepared(
+        this.db,
+        `SELECT ${COLUMNS} FROM threads t WHERE t.owner_id = @owner AND ${keyset}
+         ORDER BY t.updated_at DESC, t.id DESC LIMIT @limit`,
+      ).all(params) as ThreadRow[];
+    }
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(toThread),
+      nextCursor: rows.length > query.limit && last ? encodeCursor({ at: last.updated_at, id: last.id }) : null,
+    };
+  }
+
+  async update(scope: OwnerScope, id: string, patch: ThreadPatch): Promise<ThreadEntity | null> {
+    const row = prepared(
+      this.db,
+      `UPDATE threads SET
+         title = COALESCE(@title, title),
+         model = COALESCE(@model, model),
+         system_prompt = COALESCE(@systemPrompt, system_prompt),
+         active_leaf_id = CASE WHEN @setLeaf = 1 THEN @activeLeafId ELSE active_leaf_id END,
+         updated_at = MAX(@now, updated_at + 1)
+       WHERE id = @id AND owner_id = @owner RETURNING ${COLUMNS}`,
+    ).get({
+      id,
+      owner: scope.ownerId,
+      title: patch.title ?? null,
+      model: patch.model ?? null,
+      systemPrompt: patch.systemPrompt ?? null,
+      setLeaf: patch.activeLeafId === undefined ? 0 : 1,
+      activeLeafId: patch.activeLeafId ?? null,
+      now: Date.now(),
+    }) as ThreadRow | undefined;
+    return row ? toThread(row) : null;
+  }
+
+  async delete(scope: OwnerScope, id: string): Promise<boolean> {
+    return prepared(this.db, 'DELETE FROM threads WHERE id = ? AND owner_id = ?').run(id, scope.ownerId).changes === 1;
+  }
+
+  async listAll(scope: OwnerScope): Promise<ThreadEntity[]> {
+    const rows = prepared(this.db, `SELECT ${COLUMNS} FROM threads WHERE owner_id = ? ORDER BY created_at, id`).all(
+      scope.ownerId,
+    ) as ThreadRow[];
+    return rows.map(toThread);
+  }
+
+  async count(since?: Date): Promise<number> {
+    return (
+      prepared(this.db, 'SELECT COUNT(*) AS n FROM threads WHERE created_at >= ?').get(since?.getTime() ?? 0) as {
+        n: number;
+      }
+    ).n;
+  }
+
+  async acquireGenerationLease(
+    scope: OwnerScope,
+    id: string,
+    holder: string,
+    until: Date,
+    now: Date,
+  ): Promise<boolean> {
+    return (
+      prepared(
+        this.db,
+        `UPDATE threads SET lease_holder = ?, lease_until = ?
+         WHERE id = ? AND owner_id = ? AND (lease_holder IS NULL OR lease_until < ? OR lease_holder = ?)`,
+      ).run(holder, until.getTime(), id, scope.ownerId, now.getTime(), holder).changes === 1
+    );
+  }
+
+  async renewGenerationLease(scope: OwnerScope, id: string, holder: string, until: Date): Promise<boolean> {
+    return (
+      prepared(this.db, 'UPDATE threads SET lease_until = ? WHERE id = ? AND owner_id = ? AND lease_holder = ?').run(
+        until.getTime(),
+        id,
+        scope.ownerId,
+        holder,
+      ).changes === 1
+    );
+  }
+
+  async releaseGenerationLease(scope: OwnerScope, id: string, holder: string): Promise<void> {
+    prepared(
+      this.db,
+      'UPDATE threads SET lease_holder = NULL, lease_until = NULL WHERE id = ? AND owner_id = ? AND lease_holder = ?',
+    ).run(id, scope.ownerId, holder);
+  }
+}

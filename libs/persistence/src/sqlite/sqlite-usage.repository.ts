@@ -1,0 +1,50 @@
+import type { TokenUsage } from '../ports/entities';
+import { UsageRepository } from '../ports/repositories';
+import { type Db, prepared } from './sqlite-database';
+
+interface SumRow {
+  p: number;
+  c: number;
+}
+
+const toUsage = (row: SumRow): TokenUsage => ({ promptTokens: row.p, completionTokens: row.c });
+const SUMS = 'COALESCE(SUM(prompt_tokens), 0) AS p, COALESCE(SUM(completion_tokens), 0) AS c';
+
+export function utcDayBounds(at: Date): [number, number] {
+  const start = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate());
+  return [start, start + 86_400_000];
+}
+
+export class SqliteUsageRepository extends UsageRepository {
+  constructor(private readonly db: Db) {
+    super();
+  }
+
+  async add(userId: string, usage: TokenUsage, at: Date): Promise<void> {
+    prepared(
+      this.db,
+      'INSERT INTO token_usage (user_id, at, prompt_tokens, completion_tokens) VALUES (?, ?, ?, ?)',
+    ).run(userId, at.getTime(), usage.promptTokens, usage.completionTokens);
+  }
+
+  async forDay(userId: string, at: Date): Promise<TokenUsage> {
+    const [from, to] = utcDayBounds(at);
+    return toUsage(
+      prepared(this.db, `SELECT ${SUMS} FROM token_usage WHERE user_id = ? AND at >= ? AND at < ?`).get(
+        userId,
+        from,
+        to,
+      ) as SumRow,
+    );
+  }
+
+  async total(userId: string): Promise<TokenUsage> {
+    return toUsage(prepared(this.db, `SELECT ${SUMS} FROM token_usage WHERE user_id = ?`).get(userId) as SumRow);
+  }
+
+  async totalAll(since?: Date): Promise<TokenUsage> {
+    return toUsage(
+      prepared(this.db, `SELECT ${SUMS} FROM token_usage WHERE at >= ?`).get(since?.getTime() ?? 0) as SumRow,
+    );
+  }
+}

@@ -1,0 +1,736 @@
+import { AppError, ConfigModule, loadConfig } from '@app/common';
+import { type INestApplicationContext } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AuditRepository,
+  DatabaseHealth,
+  MessageRepository,
+  ownerScope,
+  PersistenceModule,
+  SessionRepository,
+  ThreadRepository,
+  UsageRepository,
+  UserRepository,
+} from '../src';
+
+export interface Repos {
+  users: UserRepository;
+  sessions: SessionRepository;
+  threads: ThreadRepository;
+  messages: MessageRepository;
+  audit: AuditRepository;
+  usage: UsageRepository;
+  health: DatabaseHealth;
+}
+
+/** Boots the persistence module as the server does, on a fresh database (a temp dir, or a fresh Mongo database). */
+export async function bootRepos(mongodbUri: string | null): Promise<{ repos: Repos; close: () => Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'confab-contract-'));
+  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, JWT_SECRET: 'x'.repeat(32) });
+  const moduleRef = await Test.createTestingModule({
+    imports: [ConfigModule.forRoot(config), PersistenceModule.forRoot({ mongodbUri })],
+  }).compile();
+  const app: INestApplicationContext = await moduleRef.init();
+  const repos: Repos = {
+    users: app.get(UserRepository),
+    sessions: app.get(SessionRepository),
+    threads: app.get(ThreadRepository),
+    messages: app.get(MessageRepository),
+    audit: app.get(AuditRepository),
+    usage: app.get(UsageRepository),
+    health: app.get(DatabaseHealth),
+  };
+  return {
+    repos,
+    close: async () => {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let seq = 0;
+const uniqueEmail = (prefix = 'user') => `${prefix}-${Date.now().toString(36)}-${(seq++).toString(36)}@Example.com`;
+const tick = () => new Promise((r) => setTimeout(r, 2));
+
+/**
+ * The one contract every persistence adapter honours. Services rely on exactly what is asserted here.
+ * `mongodbUri` gives the MongoDB to test, or null for the embedded SQLite adapter.
+ */
+export function repositoryContract(adapter: string, mongodbUri: () => string | null) {
+  describe(`repository contract (${adapter})`, () => {
+    let r: Repos;
+    let close: () => Promise<void>;
+
+    beforeAll(async () => {
+      ({ repos: r, close } = await bootRepos(mongodbUri()));
+    });
+    afterAll(async () => {
+      await close();
+    });
+
+    const newUser = (patch: { role?: 'admin' | 'user'; name?: string; email?: string } = {}) =>
+      r.users.create({
+        email: patch.email ?? uniqueEmail(),
+        name: patch.name ?? 'Test User',
+        passwordHash: 'hash',
+        role: patch.role,
+      });
+
+    async function newThread(ownerId: string, title = 'A thread') {
+      return r.threads.create(ownerScope(ownerId), { title, model: 'demo', systemPrompt: '' });
+    }
+
+    describe('health', () => {
+      it('should name its kind and answer a ping', async () => {
+        expect(r.health.kind).toBe(adapter);
+        await expect(r.health.ping()).resolves.toBe(true);
+      });
+    });
+
+    describe('users', () => {
+      it('should create, read, update and delete a user', async () => {
+        const email = uniqueEmail('crud');
+        const user = await r.users.create({ email, name: 'Ann', passwordHash: 'h1' });
+        expect(user).toMatchObject({ email, name: 'Ann', role: 'user', disabled: false, passwordHash: 'h1' });
+        expect(user.id).toMatch(/^[0-9a-f]{24}$/);
+        expect(user.createdAt).toBeInstanceOf(Date);
+        await expect(r.users.findById(user.id)).resolves.toMatchObject({ id: user.id, email });
+        const updated = await r.users.update(user.id, {
+          name: 'Anne',
+          role: 'admin',
+          disabled: true,
+          passwordHash: 'h2',
+        });
+        expect(updated).toMatchObject({ name: 'Anne', role: 'admin', disabled: true, passwordHash: 'h2' });
+        const partial = await r.users.update(user.id, { disabled: false });
+        expect(partial).toMatchObject({ name: 'Anne', role: 'admin', disabled: false });
+        await expect(r.users.delete(user.id)).resolves.toBe(true);
+        await expect(r.users.findById(user.id)).resolves.toBeNull();
+        await expect(r.users.delete(user.id)).resolves.toBe(false);
+        await expect(r.users.update(user.id, { name: 'x' })).resolves.toBeNull();
+      });
+
+      it('should find by email case-insensitively and refuse a duplicate in any case', async () => {
+        const email = uniqueEmail('Case');
+        const user = await r.users.create({ email, name: 'Case', passwordHash: 'h' });
+        await expect(r.users.findByEmail(email.toUpperCase())).resolves.toMatchObject({ id: user.id });
+        await expect(r.users.findByEmail(email.toLowerCase())).resolves.toMatchObject({ id: user.id });
+        const dup = r.users.create({ email: email.toUpperCase(), name: 'Dup', passwordHash: 'h' });
+        await expect(dup).rejects.toBeInstanceOf(AppError);
+        await expect(dup).rejects.toMatchObject({ code: 'conflict' });
+        await expect(r.users.findByEmail('nobody-' + email)).resolves.toBeNull();
+      });
+
+      it('should not treat operator-like strings as queries', async () => {
+        await expect(r.users.findByEmail('{"$gt": ""}')).resolves.toBeNull();
+        await expect(r.users.findById('{"$ne": null}')).resolves.toBeNull();
+      });
+
+      it('should list newest first with cursor paging, search and per-user stats', async () => {
+        const tag = `lst${Date.now().toString(36)}`;
+        const created = [];
+        for (let i = 0; i < 5; i++) {
+          created.push(await newUser({ name: `${tag} Person ${i}` }));
+          await tick();
+        }
+        await newThread(created[4].id);
+        await newThread(created[4].id);
+        await r.usage.add(created[4].id, { promptTokens: 7, completionTokens: 3 }, new Date());
+        const first = await r.users.list({ limit: 2, q: tag.toUpperCase() });
+        expect(first.items.map((u) => u.id)).toEqual([created[4].id, created[3].id]);
+        expect(first.items[0]).toMatchObject({ threadCount: 2, usage: { promptTokens: 7, completionTokens: 3 } });
+        expect(first.items[1]).toMatchObject({ threadCount: 0, usage: { promptTokens: 0, completionTokens: 0 } });
+        expect(first.nextCursor).toEqual(expect.any(String));
+        const second = await r.users.list({ limit: 2, q: tag, cursor: first.nextCursor });
+        expect(second.items.map((u) => u.id)).toEqual([created[2].id, created[1].id]);
+        const third = await r.users.list({ limit: 2, q: tag, cursor: second.nextCursor });
+        expect(third.items.map((u) => u.id)).toEqual([created[0].id]);
+        expect(third.nextCursor).toBeNull();
+        const byEmail = await r.users.list({ limit: 10, q: created[2].email.slice(0, 12).toUpperCase() });
+        expect(byEmail.items.map((u) => u.id)).toContain(created[2].id);
+        await expect(r.users.list({ limit: 10, q: '%' + tag })).resolves.toMatchObject({ items: [] });
+        await expect(r.users.list({ limit: 10, cursor: 'not-a-cursor' })).rejects.toMatchObject({
+          code: 'validation_failed',
+        });
+      });
+
+      it('should count users and admins', async () => {
+        const before = await r.users.count();
+        const admins = await r.users.countAdmins();
+        const enabledAdmins = await r.users.countAdmins({ enabledOnly: true });
+        const admin = await newUser({ role: 'admin' });
+        expect(await r.users.count()).toBe(before + 1);
+        expect(await r.users.countAdmins()).toBe(admins + 1);
+        await r.users.update(admin.id, { disabled: true });
+        expect(await r.users.countAdmins({ enabledOnly: true })).toBe(enabledAdmins);
+        expect(await r.users.countAdmins()).toBe(admins + 1);
+      });
+
+      it('should cascade a user delete to threads, messages, sessions and usage', async () => {
+        const user = await newUser();
+        const other = await newUser();
+        const scope = ownerScope(user.id);
+        const thread = await newThread(user.id);
+        const otherThread = await newThread(other.id);
+        const { message } = await r.messages.create(scope, {
+          threadId: thread.id,
+          parentId: null,
+          role: 'user',
+          content: 'hi',
+          model: 'demo',
+          status: 'complete',
+        });
+        const session = await r.sessions.create({
+          userId: user.id,
+          tokenHash: `cascade-${user.id}`,
+          expiresAt: new Date(Date.now() + 60_000),
+        });
+        await r.usage.add(user.id, { promptTokens: 5, completionTokens: 5 }, new Date());
+        await r.users.delete(user.id);
+        await expect(r.threads.findById(scope, thread.id)).resolves.toBeNull();
+        await expect(r.messages.findById(scope, message.id)).resolves.toBeNull();
+        await expect(r.sessions.findById(session.id)).resolves.toBeNull();
+        await expect(r.sessions.findByTokenHash(`cascade-${user.id}`)).resolves.toBeNull();
+        await expect(r.usage.total(user.id)).resolves.toEqual({ promptTokens: 0, completionTokens: 0 });
+        await expect(r.threads.findById(ownerScope(other.id), otherThread.id)).resolves.not.toBeNull();
+      });
+    });
+
+    describe('first admin', () => {
+      it('should make exactly one admin when first sign-ups race (on an empty database)', async () => {
+        const fresh = await bootRepos(mongodbUri());
+        try {
+          const users = await Promise.all(
+            Array.from({ length: 8 }, (_, i) =>
+              fresh.repos.users.create({
+                email: uniqueEmail(`race${i}`),
+                name: 'R',
+                passwordHash: 'h',
+                firstUserIsAdmin: true,
+              }),
+            ),
+          );
+          expect(users.filter((u) => u.role === 'admin')).toHaveLength(1);
+          const later = await fresh.repos.users.create({
+            email: uniqueEmail('late'),
+            name: 'L',
+            passwordHash: 'h',
+            firstUserIsAdmin: true,
+          });
+          expect(later.role).toBe('user');
+        } finally {
+          await fresh.close();
+        }
+      });
+    });
+
+    describe('sessions', () => {
+      it('should rotate a refresh token once and report reuse of a spent one', async () => {
+        const user = await newUser();
+        const later = new Date(Date.now() + 60_000);
+        const session = await r.sessions.create({
+          userId: user.id,
+          tokenHash: `t1-${user.id}`,
+          expiresAt: later,
+          userAgent: 'jest',
+          ip: '127.0.0.1',
+        });
+        expect(session).toMatchObject({ userId: user.id, revokedAt: null, userAgent: 'jest', ip: '127.0.0.1' });
+        await expect(r.sessions.findById(session.id)).resolves.toMatchObject({ id: session.id });
+        await expect(r.sessions.findByTokenHash(`t1-${user.id}`)).resolves.toMatchObject({ id: session.id });
+        const rotated = await r.sessions.rotate(`t1-${user.id}`, `t2-${user.id}`, new Date(), later);
+        expect(rotated).toMatchObject({ status: 'rotated', session: { id: session.id } });
+        const reused = await r.sessions.rotate(`t1-${user.id}`, `t3-${user.id}`, new Date(), later);
+        expect(reused).toMatchObject({ status: 'reused', session: { id: session.id } });
+        await expect(r.sessions.findByTokenHash(`t3-${user.id}`)).resolves.toBeNull();
+        await expect(r.sessions.rotate('unknown', 'x', new Date(), later)).resolves.toEqual({ status: 'invalid' });
+        await expect(r.sessions.rotate(`t2-${user.id}`, `t4-${user.id}`, new Date(), later)).resolves.toMatchObject({
+          status: 'rotated',
+        });
+      });
+
+      it('should let only one of two concurrent rotations of the same token win', async () => {
+        const user = await newUser();
+        const later = new Date(Date.now() + 60_000);
+        await r.sessions.create({ userId: user.id, tokenHash: `c1-${user.id}`, expiresAt: later });
+        const results = await Promise.all(
+          [1, 2, 3, 4].map((i) => r.sessions.rotate(`c1-${user.id}`, `c2-${i}-${user.id}`, new Date(), later)),
+        );
+        expect(results.filter((x) => x.status === 'rotated')).toHaveLength(1);
+        expect(results.filter((x) => x.status === 'reused')).toHaveLength(3);
+      });
+
+      it('should refuse expired and revoked tokens', async () => {
+        const user = await newUser();
+        const expired = await r.sessions.create({
+          userId: user.id,
+          tokenHash: `e1-${user.id}`,
+          expiresAt: new Date(Date.now() - 1000),
+        });
+        await expect(
+          r.sessions.rotate(`e1-${user.id}`, `e2-${user.id}`, new Date(), new Date(Date.now() + 60_000)),
+        ).resolves.toEqual({
+          status: 'invalid',
+        });
+        expect(expired.revokedAt).toBeNull();
+        const live = await r.sessions.create({
+          userId: user.id,
+          tokenHash: `r1-${user.id}`,
+          expiresAt: new Date(Date.now() + 60_000),
+        });
+        await expect(r.sessions.revoke(live.id, new Date())).resolves.toBe(true);
+        await expect(r.sessions.revoke(live.id, new Date())).resolves.toBe(false);
+        await expect(r.sessions.findById(live.id)).resolves.toMatchObject({ revokedAt: expect.any(Date) });
+        await expect(
+          r.sessions.rotate(`r1-${user.id}`, `r2-${user.id}`, new Date(), new Date(Date.now() + 60_000)),
+        ).resolves.toEqual({
+          status: 'invalid',
+        });
+      });
+
+      it('should revoke all of a user\u2019s sessions but one, and list the live ones', async () => {
+        const user = await newUser();
+        const other = await newUser();
+        const later = new Date(Date.now() + 60_000);
+        const a = await r.sessions.create({ userId: user.id, tokenHash: `a-${user.id}`, expiresAt: later });
+        const b = await r.sessions.create({ userId: user.id, tokenHash: `b-${user.id}`, expiresAt: later });
+        const c = await r.sessions.create({ userId: user.id, tokenHash: `c-${user.id}`, expiresAt: later });
+        const o = await r.sessions.create({ userId: other.id, tokenHash: `o-${other.id}`, expiresAt: later });
+        expect((await r.sessions.listActiveForUser(user.id, new Date())).map((s) => s.id).sort()).toEqual(
+          [a.id, b.id, c.id].sort(),
+        );
+        const revoked = await r.sessions.revokeAllForUser(user.id, new Date(), b.id);
+        expect(revoked.sort()).toEqual([a.id, c.id].sort());
+        expect((await r.sessions.listActiveForUser(user.id, new Date())).map((s) => s.id)).toEqual([b.id]);
+        expect(await r.sessions.revokeAllForUser(user.id, new Date())).toEqual([b.id]);
+        expect(await r.sessions.listActiveForUser(user.id, new Date())).toEqual([]);
+        expect((await r.sessions.findById(o.id))?.revokedAt).toBeNull();
+      });
+    });
+
+    describe('threads', () => {
+      it('should create, read, update and delete within the owner scope only', async () => {
+        const alice = await newUser();
+        const bob = await newUser();
+        const a = ownerScope(alice.id);
+        const b = ownerScope(bob.id);
+        const thread = await r.threads.create(a, { title: 'Plans', model: 'gpt-x', systemPrompt: 'Be brief.' });
+        expect(thread).toMatchObject({
+          ownerId: alice.id,
+          title: 'Plans',
+          model: 'gpt-x',
+          systemPrompt: 'Be brief.',
+          activeLeafId: null,
+        });
+        await expect(r.threads.findById(a, thread.id)).resolves.toMatchObject({ id: thread.id });
+        await expect(r.threads.findById(b, thread.id)).resolves.toBeNull();
+        await expect(r.threads.update(b, thread.id, { title: 'stolen' })).resolves.toBeNull();
+        await expect(r.threads.delete(b, thread.id)).resolves.toBe(false);
+        await tick();
+        const renamed = await r.threads.update(a, thread.id, { title: 'Trips', systemPrompt: '' });
+        expect(renamed).toMatchObject({ title: 'Trips', model: 'gpt-x', systemPrompt: '' });
+        expect(renamed!.updatedAt.getTime()).toBeGreaterThan(thread.updatedAt.getTime());
+        const leaf = await r.threads.update(a, thread.id, { activeLeafId: 'aaaaaaaaaaaaaaaaaaaaaaaa' });
+        expect(leaf?.activeLeafId).toBe('aaaaaaaaaaaaaaaaaaaaaaaa');
+        expect((await r.threads.update(a, thread.id, { model: 'm2' }))?.activeLeafId).toBe('aaaaaaaaaaaaaaaaaaaaaaaa');
+        expect((await r.threads.update(a, thread.id, { activeLeafId: null }))?.activeLeafId).toBeNull();
+        expect(await r.threads.listAll(b)).toEqual([]);
+        expect((await r.threads.listAll(a)).map((t) => t.id)).toEqual([thread.id]);
+        await expect(r.threads.delete(a, thread.id)).resolves.toBe(true);
+        await expect(r.threads.findById(a, thread.id)).resolves.toBeNull();
+      });
+
+      it('should page most recently active first, stable under concurrent inserts', async () => {
+        const user = await newUser();
+        const s = ownerScope(user.id);
+        const made = [];
+        for (let i = 0; i < 7; i++) {
+          made.push(await newThread(user.id, `T${i}`));
+          await tick();
+        }
+        await r.threads.update(s, made[2].id, { title: 'T2 bumped' });
+        const expected = [made[2], made[6], made[5], made[4], made[3], made[1], made[0]].map((t) => t.id);
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        let pages = 0;
+        do {
+          const page = await r.threads.list(s, { limit: 3, cursor });
+          seen.push(...page.items.map((t) => t.id));
+          cursor = page.nextCursor;
+          if (pages === 0) {
+            // New threads arriving while paging land before the cursor and never shift later pages.
+            await Promise.all([newThread(user.id, 'late 1'), newThread(user.id, 'late 2')]);
+          }
+          pages++;
+        } while (cursor);
+        expect(seen).toEqual(expected);
+        expect(pages).toBe(3);
+        const all = await r.threads.list(s, { limit: 100 });
+        expect(all.items).toHaveLength(9);
+        expect(all.nextCursor).toBeNull();
+        await expect(r.threads.list(s, { limit: 3, cursor: 'bogus' })).rejects.toMatchObject({
+          code: 'validation_failed',
+        });
+      });
+
+      it('should search titles and message text case-insensitively, owner only', async () => {
+        const alice = await newUser();
+        const bob = await newUser();
+        const a = ownerScope(alice.id);
+        const t1 = await newThread(alice.id, 'Kubernetes Upgrade');
+        const t2 = await newThread(alice.id, 'Dinner');
+        const t3 = await newThread(alice.id, 'Unrelated');
+        await r.messages.create(a, {
+          threadId: t2.id,
+          parentId: null,
+          role: 'user',
+          content: 'How do I cook RISOTTO?',
+          model: 'm',
+          status: 'complete',
+        });
+        await r.messages.create(a, {
+          threadId: t3.id,
+          parentId: null,
+          role: 'user',
+          content: 'nothing here',
+          model: 'm',
+          status: 'complete',
+        });
+        const bt = await newThread(bob.id, 'kubernetes for bob');
+        expect((await r.threads.list(a, { limit: 10, q: 'kubernetes' })).items.map((t) => t.id)).toEqual([t1.id]);
+        expect((await r.threads.list(a, { limit: 10, q: 'risotto' })).items.map((t) => t.id)).toEqual([t2.id]);
+        expect((await r.threads.list(a, { limit: 10, q: 'RiSoTtO' })).items.map((t) => t.id)).toEqual([t2.id]);
+        expect(
+          (await r.threads.list(ownerScope(bob.id), { limit: 10, q: 'Kubernetes' })).items.map((t) => t.id),
+        ).toEqual([bt.id]);
+        expect((await r.threads.list(ownerScope(bob.id), { limit: 10, q: 'risotto' })).items).toEqual([]);
+        expect((await r.threads.list(a, { limit: 10, q: 'zebra' })).items).toEqual([]);
+        expect((await r.threads.list(a, { limit: 10, q: '" OR * NEAR(' })).items).toEqual([]);
+        await r.threads.update(a, t3.id, { title: 'Risotto ideas' });
+        expect((await r.threads.list(a, { limit: 10, q: 'risotto' })).items.map((t) => t.id)).toEqual([t3.id, t2.id]);
+        const paged = await r.threads.list(a, { limit: 1, q: 'risotto' });
+        expect(paged.items.map((t) => t.id)).toEqual([t3.id]);
+        expect(
+          (await r.threads.list(a, { limit: 1, q: 'risotto', cursor: paged.nextCursor })).items.map((t) => t.id),
+        ).toEqual([t2.id]);
+      });
+
+      it('should cascade a thread delete to its messages', async () => {
+        const user = await newUser();
+        const s = ownerScope(user.id);
+        const thread = await newThread(user.id);
+        const { message } = await r.messages.create(s, {
+          threadId: thread.id,
+          parentId: null,
+          role: 'user',
+          content: 'x',
+          model: 'm',
+          status: 'complete',
+        });
+        await r.threads.delete(s, thread.id);
+        await expect(r.messages.findById(s, message.id)).resolves.toBeNull();
+        await expect(r.messages.listTree(s, thread.id)).resolves.toEqual([]);
+      });
+
+      it('should grant the generation lease to one holder at a time, and again after expiry or release', async () => {
+        const user = await newUser();
+        const s = ownerScope(user.id);
+        const thread = await newThread(user.id);
+        const now = new Date();
+        const soon = new Date(now.getTime() + 30_000);
+        const results = await Promise.all(
+          ['h1', 'h2', 'h3'].map((h) => r.threads.acquireGenerationLease(s, thread.id, h, soon, now)),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = ['h1', 'h2', 'h3'][results.indexOf(true)];
+        const loser = winner === 'h1' ? 'h2' : 'h1';
+        await expect(r.threads.acquireGenerationLease(s, thread.id, loser, soon, now)).resolves.toBe(false);
+        await expect(r.threads.renewGenerationLease(s, thread.id, loser, soon)).resolves.toBe(false);
+        await expect(r.threads.renewGenerationLease(s, thread.id, winner, soon)).resolves.toBe(true);
+        await expect(
+          r.threads.acquireGenerationLease(s, thread.id, loser, soon, new Date(soon.getTime() + 1)),
+        ).resolves.toBe(true);
+        await r.threads.releaseGenerationLease(s, thread.id, loser);
+        await expect(r.threads.acquireGenerationLease(s, thread.id, winner, soon, now)).resolves.toBe(true);
+        const stranger = ownerScope((await newUser()).id);
+        await r.threads.releaseGenerationLease(s, thread.id, winner);
+        await expect(r.threads.acquireGenerationLease(stranger, thread.id, 'x', soon, now)).resolves.toBe(false);
+      });
+
+      it('should count threads, in total and since a time', async () => {
+        const before = await r.threads.count();
+        const since = new Date();
+        await newThread((await newUser()).id);
+        expect(await r.threads.count()).toBe(before + 1);
+        expect(await r.threads.count(since)).toBeGreaterThanOrEqual(1);
+        expect(await r.threads.count(new Date(Date.now() + 60_000))).toBe(0);
+      });
+    });
+
+    describe('messages', () => {
+      it('should store and update messages within the owner scope only', async () => {
+        const alice = await newUser();
+        const bob = await newUser();
+        const a = ownerScope(alice.id);
+        const b = ownerScope(bob.id);
+        const thread = await newThread(alice.id);
+        const { message, created } = await r.messages.create(a, {
+          threadId: thread.id,
+          parentId: null,
+          role: 'assistant',
+          content: '',
+          model: 'demo',
+          status: 'streaming',
+        });
+        expect(created).toBe(true);
+        expect(message).toMatchObject({
+          threadId: thread.id,
+          ownerId: alice.id,
+          parentId: null,
+          role: 'assistant',
+          status: 'streaming',
+          usage: null,
+          clientMessageId: null,
+        });
+        await expect(r.messages.findById(b, message.id)).resolves.toBeNull();
+        await expect(r.messages.update(b, message.id, { content: 'x' })).resolves.toBeNull();
+        await expect(
+          r.messages.create(b, {
+            threadId: thread.id,
+            parentId: null,
+            role: 'user',
+            content: 'intrude',
+            model: 'm',
+            status: 'complete',
+          }),
+        ).rejects.toThrow();
+        const partial = await r.messages.update(a, message.id, { content: 'Hel' });
+        expect(partial).toMatchObject({ content: 'Hel', status: 'streaming', usage: null });
+        const done = await r.messages.update(a, message.id, {
+          content: 'Hello',
+          status: 'complete',
+          usage: { promptTokens: 3, completionTokens: 2 },
+        });
+        expect(done).toMatchObject({
+          content: 'Hello',
+          status: 'complete',
+          usage: { promptTokens: 3, completionTokens: 2 },
+        });
+        await expect(r.messages.findById(a, message.id)).resolves.toMatchObject({
+          content: 'Hello',
+          status: 'complete',
+        });
+      });
+
+      it('should round-trip unicode, emoji and very long content byte for byte', async () => {
+        const user = await newUser();
+        const s = ownerScope(user.id);
+        const thread = await r.threads.create(s, {
+          title: 'Ünïcødé 🧵 标题',
+          model: 'm',
+          systemPrompt: 'Réponds en français 🇫🇷',
+        });
+        const samples = [
+          'emoji 👩‍👩‍👧‍👦🏳️‍🌈 and ZWJ, RTL עברית العربية, CJK 漢字かなカナ, combining é vs é',
+          '\u0000 nul \t tabs \r\n crlf \u2028 line separator \uFFFD',
+          'x'.repeat(1_000_000) + '🎉',
+          '{"$gt": ""} \'; DROP TABLE messages; --',
+        ];
+        for (const content of samples) {
+          const { message } = await r.messages.create(s, {
+            threadId: thread.id,
+            parentId: null,
+            role: 'user',
+            content,
+            model: 'm',
+            status: 'complete',
+          });
+          const back = await r.messages.findById(s, message.id);
+          expect(Buffer.from(back!.content, 'utf8').equals(Buffer.from(content, 'utf8'))).toBe(true);
+        }
+        const t = await r.threads.findById(s, thread.id);
+        expect(t).toMatchObject({ title: 'Ünïcødé 🧵 标题', systemPrompt: 'Réponds en français 🇫🇷' });
+        expect((await r.threads.list(s, { limit: 5, q: 'ünïcødé' })).items.map((x) => x.id)).toEqual([thread.id]);
+      });
+
+      it('should keep one message per clientMessageId, even under concurrent inserts', async () => {
+        const user = await newUser();
+        const s = ownerScope(user.id);
+        const thread = await newThread(user.id);
+        const input = {
+          threadId: thread.id,
+          parentId: null,
+          role: 'user' as const,
+          content: 'once',
+          model: 'm',
+          status: 'complete' as const,
+          clientMessageId: 'client-1',
+        };
+        const results = await Promise.all(Array.from({ length: 6 }, () => r.messages.create(s, input)));
+        expect(results.filter((x) => x.created)).toHaveLength(1);
+        expect(new Set(results.map((x) => x.message.id)).size).toBe(1);
+        expect(await r.messages.listTree(s, thread.id)).toHaveLength(1);
+        await expect(r.messages.findByClientMessageId(s, thread.id, 'client-1')).resolves.toMatchObject({
+          id: results[0].message.id,
+        });
+        await expect(
+          r.messages.findByClientMessageId(ownerScope((await newUser()).id), thread.id, 'client-1'),
+        ).resolves.toBeNull();
+        const other = await newThread(user.id);
+        const again = await r.messages.create(s, { ...input, threadId: other.id });
+        expect(again.created).toBe(true);
+        const noKey = await Promise.all([1, 2].map(() => r.messages.create(s, { ...input, clientMessageId: null })));
+        expect(noKey.every((x) => x.created)).toBe(true);
+      });
+
+      it('should read the active branch from root to leaf, paging older with before', async () => {
+        const user = await newUser();
+        const s = ownerScope(user.id);
+        const thread = await newThread(user.id);
+        const add = async (parentId: string | null, content: string, role: 'user' | 'assistant' = 'user') =>
+          (await r.messages.create(s, { threadId: thread.id, parentId, role, content, model: 'm', status: 'complete' }))
+            .message;
+        // q1 -> a1 -> q2 -> a2 (main), and q2' edited from a1, with its answer a2'
+        const q1 = await add(null, 'q1');
+        const a1 = await add(q1.id, 'a1', 'assistant');
+        const q2 = await add(a1.id, 'q2');
+        const a2 = await add(q2.id, 'a2', 'assistant');
+        const q2b = await add(a1.id, "q2'");
+        const a2b = await add(q2b.id, "a2'", 'assistant');
+        const full = await r.messages.branch(s, thread.id, a2.id, { limit: 50 });
+        expect(full.items.map((m) => m.content)).toEqual(['q1', 'a1', 'q2', 'a2']);
+        expect(full.nextBefore).toBeNull();
+        const other = await r.messages.branch(s, thread.id, a2b.id, { limit: 50 });
+        expect(other.items.map((m) => m.content)).toEqual(['q1', 'a1', "q2'", "a2'"]);
+        const newest = await r.messages.branch(s, thread.id, a2.id, { limit: 3 });
+        expect(newest.items.map((m) => m.content)).toEqual(['a1', 'q2', 'a2']);
+        expect(newest.nextBefore).toBe(a1.id);
+        const older = await r.messages.branch(s, thread.id, a2.id, { limit: 3, before: newest.nextBefore });
+        expect(older.items.map((m) => m.content)).toEqual(['q1']);
+        expect(older.nextBefore).toBeNull();
+        const exact = await r.messages.branch(s, thread.id, a2.id, { limit: 2, before: q2.id });
+        expect(exact.items.map((m) => m.content)).toEqual(['q1', 'a1']);
+        expect(exact.nextBefore).toBeNull();
+        // a `before` off the branch, a foreign owner, or an unknown leaf give nothing
+        await expect(r.messages.branch(s, thread.id, a2.id, { limit: 5, before: a2b.id })).resolves.toEqual({
+          items: [],
+          nextBefore: null,
+        });
+        await expect(
+          r.messages.branch(ownerScope((await newUser()).id), thread.id, a2.id, { limit: 5 }),
+        ).resolves.toEqual({ items: [], nextBefore: null });
+        await expect(r.messages.branch(s, thread.id, 'ffffffffffffffffffffffff', { limit: 5 })).resolves.toEqual({
+          items: [],
+          nextBefore: null,
+        });
+        const tree = await r.messages.listTree(s, thread.id);
+        expect(tree.map((m) => m.content)).toEqual(['q1', 'a1', 'q2', 'a2', "q2'", "a2'"]);
+        expect((await r.messages.children(s, thread.id, a1.id)).map((m) => m.content)).toEqual(['q2', "q2'"]);
+        expect((await r.messages.children(s, thread.id, null)).map((m) => m.content)).toEqual(['q1']);
+      });
+
+      it('should fail messages left streaming by a dead process, and count messages', async () => {
+        const user = await newUser();
+        const s = ownerScope(user.id);
+        const thread = await newThread(user.id);
+        const before = await r.messages.count();
+        const { message } = await r.messages.create(s, {
+          threadId: thread.id,
+          parentId: null,
+          role: 'assistant',
+          content: 'half',
+          model: 'm',
+          status: 'streaming',
+        });
+        expect(await r.messages.count()).toBe(before + 1);
+        expect(await r.messages.count(new Date(Date.now() + 60_000))).toBe(0);
+        await expect(r.messages.failStale(new Date(Date.now() - 60_000))).resolves.toBe(0);
+        await tick();
+        expect(await r.messages.failStale(new Date(Date.now() + 1))).toBeGreaterThanOrEqual(1);
+        await expect(r.messages.findById(s, message.id)).resolves.toMatchObject({ status: 'error', content: 'half' });
+      });
+    });
+
+    describe('audit', () => {
+      it('should record entries and list them newest first, filtered and paged', async () => {
+        const actor = await newUser();
+        const target = await newUser();
+        const entries = [];
+        for (let i = 0; i < 4; i++) {
+          entries.push(
+            await r.audit.record({
+              actorId: actor.id,
+              action: i % 2 ? 'user.disable' : 'user.role',
+              targetId: target.id,
+              ip: '10.0.0.1',
+              meta: { i, note: 'ü' },
+            }),
+          );
+          await tick();
+        }
+        expect(entries[0]).toMatchObject({
+          actorId: actor.id,
+          action: 'user.role',
+          targetId: target.id,
+          ip: '10.0.0.1',
+          meta: { i: 0, note: 'ü' },
+        });
+        const page1 = await r.audit.list({ limit: 3, actorId: actor.id });
+        expect(page1.items.map((e) => e.id)).toEqual([entries[3].id, entries[2].id, entries[1].id]);
+        const page2 = await r.audit.list({ limit: 3, actorId: actor.id, cursor: page1.nextCursor });
+        expect(page2.items.map((e) => e.id)).toEqual([entries[0].id]);
+        expect(page2.nextCursor).toBeNull();
+        const filtered = await r.audit.list({ limit: 10, actorId: actor.id, action: 'user.disable' });
+        expect(filtered.items.map((e) => e.id)).toEqual([entries[3].id, entries[1].id]);
+        expect((await r.audit.list({ limit: 10, targetId: target.id })).items).toHaveLength(4);
+        const anonymous = await r.audit.record({
+          actorId: null,
+          action: 'auth.login_failed',
+          targetId: null,
+          ip: null,
+          meta: {},
+        });
+        expect((await r.audit.list({ limit: 1 })).items[0].id).toBe(anonymous.id);
+      });
+
+      it('should keep audit entries when the actor is deleted', async () => {
+        const actor = await newUser();
+        const entry = await r.audit.record({
+          actorId: actor.id,
+          action: 'user.delete',
+          targetId: actor.id,
+          ip: null,
+          meta: {},
+        });
+        await r.users.delete(actor.id);
+        expect((await r.audit.list({ limit: 5, actorId: actor.id })).items.map((e) => e.id)).toEqual([entry.id]);
+      });
+    });
+
+    describe('usage', () => {
+      it('should add up tokens per user per UTC day, in total and across users', async () => {
+        const user = await newUser();
+        const other = await newUser();
+        const today = new Date();
+        const yesterday = new Date(today.getTime() - 86_400_000);
+        const allBefore = await r.usage.totalAll();
+        const recentBefore = await r.usage.totalAll(new Date(today.getTime() - 1000));
+        await r.usage.add(user.id, { promptTokens: 10, completionTokens: 5 }, today);
+        await r.usage.add(user.id, { promptTokens: 1, completionTokens: 2 }, today);
+        await r.usage.add(user.id, { promptTokens: 100, completionTokens: 50 }, yesterday);
+        await r.usage.add(other.id, { promptTokens: 1000, completionTokens: 1000 }, today);
+        await expect(r.usage.forDay(user.id, today)).resolves.toEqual({ promptTokens: 11, completionTokens: 7 });
+        await expect(r.usage.forDay(user.id, yesterday)).resolves.toEqual({ promptTokens: 100, completionTokens: 50 });
+        await expect(r.usage.total(user.id)).resolves.toEqual({ promptTokens: 111, completionTokens: 57 });
+        const all = await r.usage.totalAll();
+        expect(all.promptTokens - allBefore.promptTokens).toBe(1111);
+        const recent = await r.usage.totalAll(new Date(today.getTime() - 1000));
+        expect(recent.completionTokens - recentBefore.completionTokens).toBe(1007);
+      });
+    });
+  });
+}

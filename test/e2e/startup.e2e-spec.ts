@@ -1,0 +1,35 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { runServer, startServer, tempDir } from '../support/server-process';
+
+describe('server start-up', () => {
+  it.each([
+    ['a non-numeric PORT', { PORT: 'abc' }, 'PORT must be an integer'],
+    ['a malformed MONGODB_URI', { MONGODB_URI: 'not-a-url' }, 'MONGODB_URI must be a URL'],
+    ['production without JWT_SECRET', { NODE_ENV: 'production' }, 'JWT_SECRET is required when NODE_ENV=production'],
+  ])('should refuse %s with one line and exit code 1', async (_name, env, message) => {
+    const result = await runServer({ DATA_DIR: tempDir(), ...env });
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(message);
+    expect(result.stderr).not.toMatch(/\bat \S+ \(/); // no stack trace
+    expect(result.stdout).toBe('');
+  });
+
+  it('should serve health on the embedded database and keep data across a restart', async () => {
+    const dataDir = tempDir();
+    const first = await startServer({ DATA_DIR: dataDir });
+    const health = await (await fetch(`${first.url}/api/health`)).json();
+    expect(health).toEqual({ status: 'ok', database: 'sqlite', redis: 'disabled' });
+    const ready = await fetch(`${first.url}/api/health/ready`);
+    expect(ready.status).toBe(200);
+    // SIGTERM runs the shutdown hooks: the database is closed cleanly, which removes SQLite's WAL file.
+    expect(existsSync(`${dataDir}/confab.db-wal`)).toBe(true);
+    await expect(first.stop('SIGTERM')).resolves.toEqual({ code: null, signal: 'SIGTERM' });
+    expect(existsSync(`${dataDir}/confab.db-wal`)).toBe(false);
+    const secret = readFileSync(`${dataDir}/jwt-secret`, 'utf8');
+    const second = await startServer({ DATA_DIR: dataDir });
+    expect(readFileSync(`${dataDir}/jwt-secret`, 'utf8')).toBe(secret);
+    await second.stop();
+  });
+});
