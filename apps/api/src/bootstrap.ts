@@ -1,4 +1,5 @@
-import { type AppConfig, createValidationPipe, HttpExceptionFilter } from '@app/common';
+import { type AppConfig, createValidationPipe, HttpExceptionFilter, RedisConnections } from '@app/common';
+import { ConfabIoAdapter } from '@app/gateway';
 import { type INestApplication, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
@@ -32,6 +33,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.setGlobalPrefix('api', { exclude: [{ path: 'metrics', method: RequestMethod.GET }] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
+  app.useWebSocketAdapter(new ConfabIoAdapter(app, config, app.get(RedisConnections)));
   setupOpenApi(app);
   return app;
 }

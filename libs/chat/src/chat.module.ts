@@ -1,0 +1,31 @@
+import { AiModule } from '@app/ai';
+import { RedisConnections } from '@app/common';
+import { Module } from '@nestjs/common';
+import { MessagesController } from './controllers/messages.controller';
+import { ModelsController } from './controllers/models.controller';
+import { ThreadsController } from './controllers/threads.controller';
+import { GenerationService } from './generation/generation.service';
+import { ReplyFollower } from './generation/reply-follower';
+import { RedisThreadEventBus } from './generation/redis-thread-event-bus';
+import { ThreadEventBus } from './generation/thread-event-bus';
+import { MessageService } from './message.service';
+import { ThreadService } from './thread.service';
+
+/** Threads, messages and the one generation pipeline, with their REST + SSE routes. */
+@Module({
+  imports: [AiModule],
+  controllers: [ModelsController, ThreadsController, MessagesController],
+  providers: [
+    ThreadService,
+    MessageService,
+    GenerationService,
+    ReplyFollower,
+    {
+      provide: ThreadEventBus,
+      useFactory: (redis: RedisConnections) => (redis.enabled ? new RedisThreadEventBus(redis) : new ThreadEventBus()),
+      inject: [RedisConnections],
+    },
+  ],
+  exports: [ThreadService, GenerationService, ThreadEventBus, ReplyFollower],
+})
+export class ChatModule {}

@@ -1,0 +1,77 @@
+import { type AuthUser, CurrentUser } from '@app/auth';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { RegenerateDto, SendMessageDto } from '../dto/send-message.dto';
+import { ListMessagesQuery } from '../dto/thread.dto';
+import { GenerationService, type Started } from '../generation/generation.service';
+import { ReplyFollower } from '../generation/reply-follower';
+import { streamReply } from '../generation/sse-responder';
+import { ThreadEventBus } from '../generation/thread-event-bus';
+import { MessageService } from '../message.service';
+
+@ApiTags('messages')
+@ApiBearerAuth()
+@Controller('threads/:id')
+export class MessagesController {
+  constructor(
+    private readonly messages: MessageService,
+    private readonly generation: GenerationService,
+    private readonly follower: ReplyFollower,
+    private readonly bus: ThreadEventBus,
+  ) {}
+
+  @Get('messages')
+  @ApiOperation({
+    summary: 'The active branch (newest `limit` older than `before`, oldest first), or every message with branch=all',
+  })
+  list(@CurrentUser() auth: AuthUser, @Param('id') id: string, @Query() query: ListMessagesQuery) {
+    return this.messages.list(auth, id, query);
+  }
+
+  @Post('messages')
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiOperation({
+    summary: 'Send a message and generate the reply: SSE with Accept: text/event-stream, else waits (201)',
+  })
+  async send(
+    @CurrentUser() auth: AuthUser,
+    @Param('id') id: string,
+    @Body() dto: SendMessageDto,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.respond(auth, req, res, await this.generation.send(auth, id, dto));
+  }
+
+  @Post('regenerate')
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiOperation({
+    summary: 'A new answer as a sibling of messageId (default: the active answer), made the active branch',
+  })
+  async regenerate(
+    @CurrentUser() auth: AuthUser,
+    @Param('id') id: string,
+    @Body() dto: RegenerateDto,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.respond(auth, req, res, await this.generation.regenerate(auth, id, dto));
+  }
+
+  @Post('stop')
+  @HttpCode(202)
+  @ApiOperation({ summary: "Stops the thread's running generation (from any instance); 404 when none runs" })
+  async stop(@CurrentUser() auth: AuthUser, @Param('id') id: string): Promise<{ stopped: true }> {
+    await this.messages.stop(auth, id);
+    return { stopped: true };
+  }
+
+  private async respond(auth: AuthUser, req: Request, res: Response, started: Started): Promise<void> {
+    if (req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream') {
+      streamReply(res, started, this.follower, this.bus);
+      return;
+    }
+    res.status(201).json(await this.follower.outcome(auth.userId, started));
+  }
+}

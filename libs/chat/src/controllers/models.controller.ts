@@ -1,0 +1,16 @@
+import { ModelCatalog } from '@app/ai';
+import { Controller, Get } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+
+@ApiTags('models')
+@ApiBearerAuth()
+@Controller('models')
+export class ModelsController {
+  constructor(private readonly catalog: ModelCatalog) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The models offered: { models: [{ id, name, contextWindow }], defaultModel, demo }' })
+  list() {
+    return this.catalog.list();
+  }
+}

@@ -1,0 +1,87 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+
+export const TITLE_MAX = 200;
+export const SYSTEM_PROMPT_MAX = 20_000;
+export const MODEL_ID_MAX = 200;
+const ID = /^[0-9a-f]{24}$/;
+
+export class CreateThreadDto {
+  @ApiPropertyOptional({ maxLength: TITLE_MAX, default: 'New chat' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(TITLE_MAX)
+  title?: string;
+
+  @ApiPropertyOptional({ description: 'A model id from GET /models; defaults to the default model' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MODEL_ID_MAX)
+  model?: string;
+
+  @ApiPropertyOptional({ maxLength: SYSTEM_PROMPT_MAX })
+  @IsOptional()
+  @IsString()
+  @MaxLength(SYSTEM_PROMPT_MAX)
+  systemPrompt?: string;
+}
+
+export class UpdateThreadDto extends CreateThreadDto {
+  @ApiPropertyOptional({ description: 'Switches the branch shown: a message of this thread (its newest leaf is used)' })
+  @IsOptional()
+  @IsString()
+  @Matches(ID, { message: 'activeLeafId must be a message id' })
+  activeLeafId?: string;
+}
+
+export class ListThreadsQuery {
+  @ApiPropertyOptional({ description: 'Matches titles and message text, case-insensitive' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  q?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}
+
+export class ListMessagesQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'A message id of the active branch: return older messages' })
+  @IsOptional()
+  @IsString()
+  @Matches(ID, { message: 'before must be a message id' })
+  before?: string;
+
+  @ApiPropertyOptional({ enum: ['active', 'all'], default: 'active' })
+  @IsOptional()
+  @IsIn(['active', 'all'])
+  branch?: 'active' | 'all';
+}
+
+export class ExportThreadQuery {
+  @ApiPropertyOptional({ enum: ['json', 'markdown'], default: 'json' })
+  @IsOptional()
+  @IsIn(['json', 'markdown'])
+  format?: 'json' | 'markdown';
+}

@@ -1,0 +1,171 @@
+import { AppError, type ErrorCode } from '@app/common';
+import type { ChatTurn, ModelProvider } from '@app/ai';
+import { type MessageRepository, type MessageEntity, type OwnerScope, type TokenUsage } from '@app/persistence';
+import { Logger } from '@nestjs/common';
+import { toMessageView } from '../presenters';
+import type { ThreadEventBus } from './thread-event-bus';
+
+/** The growing text is written to the database at most this often (never per token). */
+export const FLUSH_INTERVAL_MS = 250;
+
+export interface RunInput {
+  scope: OwnerScope;
+  threadId: string;
+  assistant: MessageEntity;
+  model: string;
+  turns: ChatTurn[];
+  temperature?: number;
+  maxTokens?: number;
+  /** Tokens of the prompt as counted locally, used when the provider reports no usage. */
+  promptTokens: number;
+  countText: (text: string) => number;
+}
+
+export interface RunOutcome {
+  message: MessageEntity;
+  error: AppError | null;
+}
+
+/**
+ * One assistant reply being generated: streams from the provider, publishes each delta with the next `seq`,
+ * flushes the growing text at most every FLUSH_INTERVAL_MS, and writes the whole reply once at the end
+ * (complete, stopped or error). Deltas arriving in the same I/O turn are coalesced into one event.
+ */
+export class GenerationRun {
+  private readonly logger = new Logger(GenerationRun.name);
+  private readonly abort = new AbortController();
+  private content = '';
+  private seq = 0;
+  private pending = '';
+  private emitScheduled = false;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushedLength = 0;
+  private flushing: Promise<unknown> = Promise.resolve();
+  private usage: TokenUsage | null = null;
+  readonly done: Promise<RunOutcome>;
+  private resolveDone!: (outcome: RunOutcome) => void;
+
+  constructor(
+    private readonly input: RunInput,
+    private readonly provider: ModelProvider,
+    private readonly messages: MessageRepository,
+    private readonly bus: ThreadEventBus,
+  ) {
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  get messageId(): string {
+    return this.input.assistant.id;
+  }
+
+  get threadId(): string {
+    return this.input.threadId;
+  }
+
+  stop(): void {
+    this.abort.abort();
+  }
+
+  async run(): Promise<RunOutcome> {
+    let error: AppError | null = null;
+    try {
+      for await (const event of this.provider.stream({
+        model: this.input.model,
+        messages: this.input.turns,
+        temperature: this.input.temperature,
+        maxTokens: this.input.maxTokens,
+        signal: this.abort.signal,
+      })) {
+        if (event.type === 'delta') {
+          this.onDelta(event.text);
+        } else {
+          this.usage = event.usage;
+        }
+      }
+    } catch (err) {
+      if (!this.abort.signal.aborted) {
+        error = err instanceof AppError ? err : new AppError('upstream_error', 'The model provider failed');
+        if (!(err instanceof AppError)) {
+          this.logger.error({ err }, 'generation failed');
+        }
+      }
+    }
+    this.emitPending();
+    const outcome = await this.finish(error);
+    this.resolveDone(outcome);
+    return outcome;
+  }
+
+  private onDelta(text: string): void {
+    if (!text) {
+      return;
+    }
+    this.content += text;
+    this.pending += text;
+    if (!this.emitScheduled) {
+      this.emitScheduled = true;
+      setImmediate(() => this.emitPending());
+    }
+    this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
+  }
+
+  private emitPending(): void {
+    this.emitScheduled = false;
+    if (!this.pending) {
+      return;
+    }
+    const delta = this.pending;
+    this.pending = '';
+    this.seq += 1;
+    this.bus.publish({
+      type: 'message:delta',
+      threadId: this.input.threadId,
+      messageId: this.messageId,
+      seq: this.seq,
+      delta,
+    });
+  }
+
+  private flush(): void {
+    this.flushTimer = null;
+    if (this.content.length === this.flushedLength) {
+      return;
+    }
+    this.flushedLength = this.content.length;
+    const content = this.content;
+    this.flushing = this.flushing
+      .then(() => this.messages.update(this.input.scope, this.messageId, { content }))
+      .catch((err: unknown) => this.logger.warn({ err }, 'partial reply flush failed'));
+  }
+
+  private async finish(error: AppError | null): Promise<RunOutcome> {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    await this.flushing;
+    const status = error ? 'error' : this.abort.signal.aborted ? 'stopped' : 'complete';
+    const usage = this.usage ?? {
+      promptTokens: this.input.promptTokens,
+      completionTokens: this.input.countText(this.content),
+    };
+    const stored = (await this.messages.update(this.input.scope, this.messageId, {
+      content: this.content,
+      status,
+      usage,
+    })) ??
+      // The thread was deleted meanwhile: report what was generated without a row to hold it.
+      { ...this.input.assistant, content: this.content, status, usage };
+    if (error) {
+      this.bus.publish({
+        type: 'message:error',
+        threadId: this.input.threadId,
+        messageId: this.messageId,
+        error: { code: error.code as ErrorCode, message: error.message },
+      });
+    } else {
+      this.bus.publish({ type: 'message:done', threadId: this.input.threadId, message: toMessageView(stored) });
+    }
+    return { message: stored, error };
+  }
+}

@@ -1,0 +1,337 @@
+import type { AuthUser } from '@app/auth';
+import { APP_CONFIG, AppError, type AppConfig } from '@app/common';
+import { fitContext, generateTitle, ModelCatalog, ModelProvider, TokenCounter, type ChatTurn } from '@app/ai';
+import {
+  MessageRepository,
+  ownerScope,
+  ThreadRepository,
+  UsageRepository,
+  type MessageEntity,
+  type OwnerScope,
+  type ThreadEntity,
+} from '@app/persistence';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { GenerationOptionsDto, RegenerateDto, SendMessageDto } from '../dto/send-message.dto';
+import { toMessageView, toThreadView } from '../presenters';
+import { DEFAULT_TITLE, ThreadService } from '../thread.service';
+import { GenerationRun } from './generation-run';
+import { ThreadEventBus } from './thread-event-bus';
+
+/** How long a generation holds its thread; renewed while it runs, so a crashed instance frees the thread. */
+const LEASE_MS = 30_000;
+/** The most history read to build a prompt; older turns would not fit any context window anyway. */
+const HISTORY_LIMIT = 100;
+/** Reply budget when the client sets none. */
+const DEFAULT_REPLY_BUDGET = 1024;
+
+export interface Started {
+  userMessage: MessageEntity;
+  assistantMessage: MessageEntity;
+  /** The running generation when it runs in this process (always for a new one); null for a finished replay. */
+  run: GenerationRun | null;
+}
+
+/**
+ * The one generation pipeline behind REST, SSE and Socket.IO: ownership and quota checks, the idempotent user
+ * message, the streaming assistant placeholder, context fitting, the provider call and its outcome.
+ */
+@Injectable()
+export class GenerationService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(GenerationService.name);
+  private readonly instanceId = randomUUID();
+  private readonly runs = new Map<string, GenerationRun>();
+  private unsubscribeStop?: () => void;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly threadService: ThreadService,
+    private readonly threads: ThreadRepository,
+    private readonly messages: MessageRepository,
+    private readonly usage: UsageRepository,
+    private readonly provider: ModelProvider,
+    private readonly catalog: ModelCatalog,
+    private readonly tokens: TokenCounter,
+    private readonly bus: ThreadEventBus,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.unsubscribeStop = this.bus.onRemoteStop((threadId) => this.runs.get(threadId)?.stop());
+    // Replies left `streaming` by a process that died long enough ago that its lease has expired.
+    const failed = await this.messages.failStale(new Date(Date.now() - 2 * LEASE_MS));
+    if (failed > 0) {
+      this.logger.warn(`marked ${failed} interrupted replies as error`);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.unsubscribeStop?.();
+    for (const run of this.runs.values()) {
+      run.stop();
+    }
+    await Promise.all([...this.runs.values()].map((run) => run.done));
+  }
+
+  /** The generation running in this process for the thread, if any. */
+  localRun(threadId: string): GenerationRun | undefined {
+    return this.runs.get(threadId);
+  }
+
+  async send(auth: AuthUser, threadId: string, dto: SendMessageDto): Promise<Started> {
+    const thread = await this.threadService.find(auth, threadId);
+    const scope = ownerScope(auth.userId);
+    if (dto.clientMessageId) {
+      const replay = await this.replay(scope, thread, dto.clientMessageId);
+      if (replay) {
+        return replay;
+      }
+    }
+    const parentId = dto.parentId === undefined ? thread.activeLeafId : dto.parentId;
+    if (parentId) {
+      const parent = await this.messages.findById(scope, parentId);
+      if (!parent || parent.threadId !== thread.id) {
+        throw AppError.notFound('Message');
+      }
+      if (parent.role !== 'assistant') {
+        throw AppError.validation([{ field: 'parentId', message: 'parentId must be an assistant message (or null)' }]);
+      }
+    }
+    await this.checkQuota(auth);
+    const model = await this.catalog.resolve(dto.model ?? thread.model);
+    const holder = await this.acquire(scope, thread, dto.clientMessageId);
+    if (typeof holder !== 'string') {
+      return holder;
+    }
+    try {
+      const { message: userMessage, created } = await this.messages.create(scope, {
+        threadId: thread.id,
+        parentId,
+        role: 'user',
+        content: dto.content,
+        model: model.id,
+        status: 'complete',
+        clientMessageId: dto.clientMessageId ?? null,
+      });
+      if (!created) {
+        await this.threads.releaseGenerationLease(scope, thread.id, holder);
+        return (await this.replay(scope, thread, dto.clientMessageId!))!;
+      }
+      this.bus.publish({ type: 'message:created', threadId: thread.id, message: toMessageView(userMessage) });
+      return await this.start(auth, thread, userMessage, model.id, dto, holder);
+    } catch (err) {
+      await this.threads.releaseGenerationLease(scope, thread.id, holder);
+      throw err;
+    }
+  }
+
+  async regenerate(auth: AuthUser, threadId: string, dto: RegenerateDto): Promise<Started> {
+    const thread = await this.threadService.find(auth, threadId);
+    const scope = ownerScope(auth.userId);
+    const answerId = dto.messageId ?? thread.activeLeafId;
+    const answer = answerId ? await this.messages.findById(scope, answerId) : null;
+    if (!answer || answer.threadId !== thread.id) {
+      throw AppError.notFound('Message');
+    }
+    if (answer.role !== 'assistant' || !answer.parentId) {
+      throw AppError.validation([{ field: 'messageId', message: 'messageId must be an assistant reply' }]);
+    }
+    const question = await this.messages.findById(scope, answer.parentId);
+    if (!question) {
+      throw AppError.notFound('Message');
+    }
+    await this.checkQuota(auth);
+    const model = await this.catalog.resolve(dto.model ?? thread.model);
+    const holder = await this.acquire(scope, thread);
+    if (typeof holder !== 'string') {
+      throw new AppError('conflict', 'A reply is already being generated in this thread');
+    }
+    try {
+      return await this.start(auth, thread, question, model.id, dto, holder);
+    } catch (err) {
+      await this.threads.releaseGenerationLease(scope, thread.id, holder);
+      throw err;
+    }
+  }
+
+  /** Stops the thread's running generation wherever it runs; false when none runs. */
+  async stop(auth: AuthUser, threadId: string): Promise<boolean> {
+    const thread = await this.threadService.find(auth, threadId);
+    const local = this.runs.get(thread.id);
+    if (local) {
+      local.stop();
+      return true;
+    }
+    return this.bus.requestRemoteStop(thread.id);
+  }
+
+  private async start(
+    auth: AuthUser,
+    thread: ThreadEntity,
+    userMessage: MessageEntity,
+    model: string,
+    options: GenerationOptionsDto,
+    holder: string,
+  ): Promise<Started> {
+    const scope = ownerScope(auth.userId);
+    const { message: assistant } = await this.messages.create(scope, {
+      threadId: thread.id,
+      parentId: userMessage.id,
+      role: 'assistant',
+      content: '',
+      model,
+      status: 'streaming',
+    });
+    await this.threads.update(scope, thread.id, { activeLeafId: assistant.id });
+    const context = await this.buildContext(scope, thread, userMessage, model, options.maxTokens);
+    const run = new GenerationRun(
+      {
+        scope,
+        threadId: thread.id,
+        assistant,
+        model,
+        turns: context.messages,
+        temperature: options.temperature,
+        maxTokens: options.maxTokens,
+        promptTokens: context.promptTokens,
+        countText: (text) => this.tokens.countText(text),
+      },
+      this.provider,
+      this.messages,
+      this.bus,
+    );
+    this.runs.set(thread.id, run);
+    this.bus.publish({ type: 'message:created', threadId: thread.id, message: { ...toMessageView(assistant) } });
+    // Started on the next turn of the event loop, so the caller can subscribe to the run first.
+    setImmediate(() => void this.execute(auth, thread, userMessage, run, holder));
+    return { userMessage, assistantMessage: assistant, run };
+  }
+
+  private async execute(
+    auth: AuthUser,
+    thread: ThreadEntity,
+    userMessage: MessageEntity,
+    run: GenerationRun,
+    holder: string,
+  ): Promise<void> {
+    const scope = ownerScope(auth.userId);
+    const renew = setInterval(() => {
+      void this.threads
+        .renewGenerationLease(scope, thread.id, holder, new Date(Date.now() + LEASE_MS))
+        .catch((err: unknown) => this.logger.warn({ err }, 'lease renewal failed'));
+    }, LEASE_MS / 3);
+    try {
+      const outcome = await run.run();
+      if (outcome.message.usage) {
+        await this.usage.add(auth.userId, outcome.message.usage, new Date());
+      }
+      if (outcome.message.status === 'complete' && userMessage.parentId === null && thread.title === DEFAULT_TITLE) {
+        void this.title(scope, thread, userMessage.content, outcome.message.content, outcome.message.model);
+      }
+    } catch (err) {
+      this.logger.error({ err }, 'generation pipeline failed');
+    } finally {
+      clearInterval(renew);
+      this.runs.delete(thread.id);
+      await this.threads.releaseGenerationLease(scope, thread.id, holder).catch(() => undefined);
+    }
+  }
+
+  private async title(
+    scope: OwnerScope,
+    thread: ThreadEntity,
+    question: string,
+    answer: string,
+    model: string,
+  ): Promise<void> {
+    try {
+      const title = await generateTitle(this.provider, model, question, answer, AbortSignal.timeout(10_000));
+      const current = await this.threads.findById(scope, thread.id);
+      if (!current || current.title !== DEFAULT_TITLE) {
+        return; // deleted or renamed by the user meanwhile
+      }
+      const updated = await this.threads.update(scope, thread.id, { title });
+      if (updated) {
+        this.bus.publish({ type: 'thread:updated', threadId: thread.id, thread: toThreadView(updated) });
+      }
+    } catch (err) {
+      this.logger.warn({ err }, 'title generation failed');
+    }
+  }
+
+  private async buildContext(
+    scope: OwnerScope,
+    thread: ThreadEntity,
+    userMessage: MessageEntity,
+    model: string,
+    maxTokens?: number,
+  ) {
+    const info = await this.catalog.resolve(model);
+    const { items } = await this.messages.branch(scope, thread.id, userMessage.id, { limit: HISTORY_LIMIT });
+    const history: ChatTurn[] = items
+      .filter((m) => m.role === 'user' || m.content.length > 0)
+      .map((m) => ({ role: m.role, content: m.content }));
+    const replyBudget = Math.min(maxTokens ?? DEFAULT_REPLY_BUDGET, Math.floor(info.contextWindow / 2));
+    return fitContext({
+      systemPrompt: thread.systemPrompt,
+      history,
+      contextWindow: info.contextWindow,
+      replyBudget,
+      count: (turns) => this.tokens.countTurns(turns),
+    });
+  }
+
+  private async checkQuota(auth: AuthUser): Promise<void> {
+    const limit = this.config.userDailyTokenLimit;
+    if (limit <= 0) {
+      return;
+    }
+    const today = await this.usage.forDay(auth.userId, new Date());
+    if (today.promptTokens + today.completionTokens >= limit) {
+      const now = new Date();
+      const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+      throw new AppError('quota_exceeded', 'Daily token quota exceeded', {
+        retryAfterSeconds: Math.ceil((midnight - now.getTime()) / 1000),
+      });
+    }
+  }
+
+  /**
+   * Takes the thread's generation lease. When it is taken and the request is a retry of one already stored
+   * (same clientMessageId), answers with the stored messages instead of a conflict.
+   */
+  private async acquire(scope: OwnerScope, thread: ThreadEntity, clientMessageId?: string): Promise<string | Started> {
+    const holder = `${this.instanceId}:${randomUUID()}`;
+    const now = new Date();
+    if (await this.threads.acquireGenerationLease(scope, thread.id, holder, new Date(now.getTime() + LEASE_MS), now)) {
+      return holder;
+    }
+    if (clientMessageId) {
+      // The same retry may be racing its original by a few milliseconds: give the original time to store it.
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const replay = await this.replay(scope, thread, clientMessageId);
+        if (replay) {
+          return replay;
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    throw new AppError('conflict', 'A reply is already being generated in this thread');
+  }
+
+  /** The stored user message with this clientMessageId and the reply generated for it, if any. */
+  private async replay(scope: OwnerScope, thread: ThreadEntity, clientMessageId: string): Promise<Started | null> {
+    const userMessage = await this.messages.findByClientMessageId(scope, thread.id, clientMessageId);
+    if (!userMessage) {
+      return null;
+    }
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const [assistant] = await this.messages.children(scope, thread.id, userMessage.id);
+      if (assistant) {
+        const run = this.runs.get(thread.id);
+        return { userMessage, assistantMessage: assistant, run: run?.messageId === assistant.id ? run : null };
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new AppError('conflict', 'This message is still being stored; retry shortly');
+  }
+}

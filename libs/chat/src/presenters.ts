@@ -1,0 +1,51 @@
+import type { MessageEntity, MessageRole, MessageStatus, ThreadEntity, TokenUsage } from '@app/persistence';
+
+/** The contract's Thread resource. */
+export interface ThreadView {
+  id: string;
+  title: string;
+  model: string;
+  systemPrompt: string;
+  activeLeafId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The contract's Message resource. */
+export interface MessageView {
+  id: string;
+  threadId: string;
+  parentId: string | null;
+  role: MessageRole;
+  content: string;
+  model: string;
+  status: MessageStatus;
+  usage: TokenUsage | null;
+  createdAt: string;
+}
+
+export function toThreadView(thread: ThreadEntity): ThreadView {
+  return {
+    id: thread.id,
+    title: thread.title,
+    model: thread.model,
+    systemPrompt: thread.systemPrompt,
+    activeLeafId: thread.activeLeafId,
+    createdAt: thread.createdAt.toISOString(),
+    updatedAt: thread.updatedAt.toISOString(),
+  };
+}
+
+export function toMessageView(message: MessageEntity): MessageView {
+  return {
+    id: message.id,
+    threadId: message.threadId,
+    parentId: message.parentId,
+    role: message.role,
+    content: message.content,
+    model: message.model,
+    status: message.status,
+    usage: message.usage,
+    createdAt: message.createdAt.toISOString(),
+  };
+}

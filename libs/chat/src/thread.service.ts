@@ -1,0 +1,111 @@
+import type { AuthUser } from '@app/auth';
+import { AppError, DEFAULT_PAGE_SIZE, isId, type Page } from '@app/common';
+import { ModelCatalog } from '@app/ai';
+import {
+  MessageRepository,
+  ownerScope,
+  type MessageEntity,
+  type ThreadEntity,
+  ThreadRepository,
+} from '@app/persistence';
+import { Injectable } from '@nestjs/common';
+import type { CreateThreadDto, ListThreadsQuery, UpdateThreadDto } from './dto/thread.dto';
+import { ThreadEventBus } from './generation/thread-event-bus';
+import { toMessageView, toThreadView, type MessageView, type ThreadView } from './presenters';
+
+export const DEFAULT_TITLE = 'New chat';
+
+@Injectable()
+export class ThreadService {
+  constructor(
+    private readonly threads: ThreadRepository,
+    private readonly messages: MessageRepository,
+    private readonly catalog: ModelCatalog,
+    private readonly bus: ThreadEventBus,
+  ) {}
+
+  /** The caller's thread, or `not_found` for a missing or foreign id alike. */
+  async find(auth: AuthUser, threadId: string): Promise<ThreadEntity> {
+    const thread = isId(threadId) ? await this.threads.findById(ownerScope(auth.userId), threadId) : null;
+    if (!thread) {
+      throw AppError.notFound('Thread');
+    }
+    return thread;
+  }
+
+  async create(auth: AuthUser, dto: CreateThreadDto): Promise<ThreadView> {
+    const model = await this.catalog.resolve(dto.model);
+    const thread = await this.threads.create(ownerScope(auth.userId), {
+      title: dto.title?.trim() || DEFAULT_TITLE,
+      model: model.id,
+      systemPrompt: dto.systemPrompt ?? '',
+    });
+    return toThreadView(thread);
+  }
+
+  async list(auth: AuthUser, query: ListThreadsQuery): Promise<Page<ThreadView>> {
+    const page = await this.threads.list(ownerScope(auth.userId), {
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+      cursor: query.cursor ?? null,
+      q: query.q,
+    });
+    return { items: page.items.map(toThreadView), nextCursor: page.nextCursor };
+  }
+
+  async get(auth: AuthUser, threadId: string): Promise<ThreadView> {
+    return toThreadView(await this.find(auth, threadId));
+  }
+
+  async update(auth: AuthUser, threadId: string, dto: UpdateThreadDto): Promise<ThreadView> {
+    const thread = await this.find(auth, threadId);
+    const scope = ownerScope(auth.userId);
+    const model = dto.model === undefined ? undefined : (await this.catalog.resolve(dto.model)).id;
+    const activeLeafId =
+      dto.activeLeafId === undefined ? undefined : await this.newestLeafUnder(auth, thread, dto.activeLeafId);
+    const updated = await this.threads.update(scope, thread.id, {
+      title: dto.title?.trim() || undefined,
+      model,
+      systemPrompt: dto.systemPrompt,
+      activeLeafId,
+    });
+    if (!updated) {
+      throw AppError.notFound('Thread');
+    }
+    const view = toThreadView(updated);
+    this.bus.publish({ type: 'thread:updated', threadId: thread.id, thread: view });
+    return view;
+  }
+
+  async delete(auth: AuthUser, threadId: string): Promise<void> {
+    const thread = await this.find(auth, threadId);
+    await this.threads.delete(ownerScope(auth.userId), thread.id);
+    this.bus.publish({ type: 'thread:deleted', threadId: thread.id });
+  }
+
+  /** Every message of the thread, every branch, oldest first. */
+  async tree(auth: AuthUser, thread: ThreadEntity): Promise<MessageView[]> {
+    return (await this.messages.listTree(ownerScope(auth.userId), thread.id)).map(toMessageView);
+  }
+
+  /**
+   * The branch to show when the client names a message: that message if it is a leaf, otherwise the newest
+   * leaf below it (following the most recent child), so naming a sibling switches to that sibling's branch.
+   */
+  private async newestLeafUnder(auth: AuthUser, thread: ThreadEntity, messageId: string): Promise<string> {
+    const tree = await this.messages.listTree(ownerScope(auth.userId), thread.id);
+    if (!tree.some((m) => m.id === messageId)) {
+      throw AppError.notFound('Message');
+    }
+    const newestChild = new Map<string, MessageEntity>();
+    for (const message of tree) {
+      if (message.parentId) {
+        newestChild.set(message.parentId, message); // tree is oldest first: the last one wins
+      }
+    }
+    let leaf = messageId;
+    for (let child = newestChild.get(leaf); child; child = newestChild.get(leaf)) {
+      leaf = child.id;
+    }
+    return leaf;
+  }
+}

@@ -1,0 +1,347 @@
+import { AccountEvents, type AuthUser, TokenVerifier } from '@app/auth';
+import {
+  GenerationService,
+  type InFlightReply,
+  ThreadEventBus,
+  type ThreadEvent,
+  ThreadService,
+  toMessageView,
+  toThreadView,
+} from '@app/chat';
+import { AppError, validationDetails } from '@app/common';
+import { Logger, type OnModuleDestroy } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { randomUUID } from 'node:crypto';
+import type { Server, Socket } from 'socket.io';
+import { TokenBucket } from './rate-limiter';
+import type { Ack, AckError, ClientToServerEvents, ServerToClientEvents } from './socket-events';
+import { SocketSendPayload, ThreadRefPayload } from './socket-payloads';
+
+/** Per socket: a burst of 20 events, 5 a second after that. Per user (all their sockets): 60, then 20 a second. */
+const SOCKET_RATE = { capacity: 20, perSecond: 5 };
+const USER_RATE = { capacity: 60, perSecond: 20 };
+/** Concurrent connections one user may hold on one instance. */
+export const MAX_CONNECTIONS_PER_USER = 20;
+
+interface SocketData {
+  user: AuthUser;
+  bucket: TokenBucket;
+}
+type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+/** A join waiting for the in-flight snapshot: events are buffered, then filtered against it, then the room takes over. */
+interface PendingJoin {
+  socket: ChatSocket;
+  threadId: string;
+  buffer: ThreadEvent[] | null;
+  snapshot: InFlightReply | null;
+}
+
+const threadRoom = (threadId: string) => `thread:${threadId}`;
+const userRoom = (userId: string) => `user:${userId}`;
+
+/**
+ * The Socket.IO transport: authenticates the handshake with the same checks as HTTP, keeps one room per thread,
+ * relays the generation pipeline's events and maps domain errors to ack errors. It holds no business rules.
+ */
+@WebSocketGateway()
+export class ChatGateway
+  implements
+    OnGatewayInit<ChatServer>,
+    OnGatewayConnection<ChatSocket>,
+    OnGatewayDisconnect<ChatSocket>,
+    OnModuleDestroy
+{
+  private readonly logger = new Logger(ChatGateway.name);
+  private server!: ChatServer;
+  private readonly userBuckets = new Map<string, { bucket: TokenBucket; sockets: number }>();
+  private readonly pending = new Map<string, Set<PendingJoin>>();
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(
+    private readonly verifier: TokenVerifier,
+    private readonly accountEvents: AccountEvents,
+    private readonly threads: ThreadService,
+    private readonly generation: GenerationService,
+    private readonly bus: ThreadEventBus,
+  ) {}
+
+  afterInit(server: ChatServer): void {
+    this.server = server;
+    server.use((socket, next) => {
+      void this.authenticate(socket as ChatSocket).then(
+        () => next(),
+        (err: unknown) =>
+          next(new Error(err instanceof AppError && err.code === 'rate_limited' ? 'rate_limited' : 'unauthorized')),
+      );
+    });
+    this.unsubscribe.push(
+      this.bus.subscribe((event) => this.relay(event)),
+      this.accountEvents.on((event) => {
+        if (event.type !== 'revoked') {
+          return;
+        }
+        for (const socket of this.localSocketsOf(event.userId)) {
+          if (event.sessionIds === 'all' || event.sessionIds.includes(socket.data.user.sessionId)) {
+            socket.disconnect(true);
+          }
+        }
+      }),
+    );
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe.forEach((off) => off());
+  }
+
+  handleConnection(socket: ChatSocket): void {
+    void socket.join(userRoom(socket.data.user.userId));
+  }
+
+  handleDisconnect(socket: ChatSocket): void {
+    const user = socket.data.user;
+    if (!user) {
+      return;
+    }
+    const entry = this.userBuckets.get(user.userId);
+    if (entry && --entry.sockets <= 0) {
+      this.userBuckets.delete(user.userId);
+    }
+    for (const joins of this.pending.values()) {
+      for (const join of joins) {
+        if (join.socket === socket) {
+          this.dropPending(join);
+        }
+      }
+    }
+  }
+
+  @SubscribeMessage('thread:join')
+  join(@ConnectedSocket() socket: ChatSocket, @MessageBody() body: unknown) {
+    return this.handle(socket, ThreadRefPayload, body, async (user, { threadId }) => {
+      const thread = await this.threads.find(user, threadId);
+      const room = threadRoom(thread.id);
+      await socket.leave(room);
+      const local = this.bus.localSnapshot(thread.id);
+      if (local || !this.bus.distributed) {
+        // The generation (if any) runs here: snapshot and join in the same turn, so no delta falls between.
+        void socket.join(room);
+        return { thread: toThreadView(thread), streaming: local };
+      }
+      // It may run on another instance: buffer what arrives while the snapshot is read, then drop what it holds.
+      const join: PendingJoin = { socket, threadId: thread.id, buffer: [], snapshot: null };
+      this.addPending(join);
+      join.snapshot = await this.bus.snapshot(thread.id);
+      setImmediate(() => this.drain(join)); // after the ack has been written
+      return { thread: toThreadView(thread), streaming: join.snapshot };
+    });
+  }
+
+  @SubscribeMessage('thread:leave')
+  leave(@ConnectedSocket() socket: ChatSocket, @MessageBody() body: unknown) {
+    return this.handle(socket, ThreadRefPayload, body, async (_user, { threadId }) => {
+      await socket.leave(threadRoom(threadId));
+      for (const join of this.pending.get(threadId) ?? []) {
+        if (join.socket === socket) {
+          this.dropPending(join);
+        }
+      }
+      return {};
+    });
+  }
+
+  @SubscribeMessage('message:send')
+  send(@ConnectedSocket() socket: ChatSocket, @MessageBody() body: unknown) {
+    return this.handle(socket, SocketSendPayload, body, async (user, { threadId, ...dto }) => {
+      const started = await this.generation.send(user, threadId, dto);
+      return { userMessage: toMessageView(started.userMessage), assistantMessageId: started.assistantMessage.id };
+    });
+  }
+
+  @SubscribeMessage('generation:stop')
+  stop(@ConnectedSocket() socket: ChatSocket, @MessageBody() body: unknown) {
+    return this.handle(socket, ThreadRefPayload, body, async (user, { threadId }) => {
+      if (!(await this.generation.stop(user, threadId))) {
+        throw new AppError('not_found', 'No reply is being generated in this thread');
+      }
+      return {};
+    });
+  }
+
+  private async authenticate(socket: ChatSocket): Promise<void> {
+    const token: unknown = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
+    if (typeof token !== 'string' || token.length === 0 || token.length > 4096) {
+      throw new AppError('unauthorized', 'Authentication required');
+    }
+    const user = await this.verifier.authenticate(token);
+    const entry = this.userBuckets.get(user.userId) ?? {
+      bucket: new TokenBucket(USER_RATE.capacity, USER_RATE.perSecond),
+      sockets: 0,
+    };
+    if (entry.sockets >= MAX_CONNECTIONS_PER_USER) {
+      throw new AppError('rate_limited', 'Too many connections');
+    }
+    entry.sockets += 1;
+    this.userBuckets.set(user.userId, entry);
+    socket.data.user = user;
+    socket.data.bucket = new TokenBucket(SOCKET_RATE.capacity, SOCKET_RATE.perSecond);
+  }
+
+  /** Rate limits, validates the payload like an HTTP body, runs the handler and turns any error into an ack error. */
+  private async handle<P extends object, R extends object>(
+    socket: ChatSocket,
+    type: new () => P,
+    body: unknown,
+    handler: (user: AuthUser, payload: P) => Promise<R>,
+  ): Promise<Ack<R>> {
+    try {
+      const userEntry = this.userBuckets.get(socket.data.user.userId);
+      if (!socket.data.bucket.take() || (userEntry && !userEntry.bucket.take())) {
+        return ackError(
+          new AppError('rate_limited', 'Too many events: slow down', {
+            retryAfterSeconds: socket.data.bucket.retryAfterSeconds(),
+          }),
+        );
+      }
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw AppError.validation([{ field: 'payload', message: 'payload must be an object' }]);
+      }
+      const payload = plainToInstance(type, body);
+      const errors = await validate(payload, {
+        whitelist: true,
+        forbidNonWhitelisted: true,
+        forbidUnknownValues: true,
+      });
+      if (errors.length > 0) {
+        throw AppError.validation(validationDetails(errors));
+      }
+      return { ok: true, ...(await handler(socket.data.user, payload)) };
+    } catch (err) {
+      if (err instanceof AppError) {
+        return ackError(err);
+      }
+      const errorId = randomUUID();
+      this.logger.error({ err, errorId }, 'socket handler failed');
+      return { ok: false, error: { code: 'internal', message: `Internal error (${errorId})` } };
+    }
+  }
+
+  private relay(event: ThreadEvent): void {
+    const room = threadRoom(event.threadId);
+    this.emitTo(this.server.local.to(room), event);
+    for (const join of this.pending.get(event.threadId) ?? []) {
+      this.feed(join, event);
+    }
+    if (event.type === 'thread:deleted') {
+      this.server.local.in(room).socketsLeave(room);
+    }
+  }
+
+  private feed(join: PendingJoin, event: ThreadEvent): void {
+    if (join.buffer) {
+      join.buffer.push(event);
+      return;
+    }
+    const s = join.snapshot;
+    if (!s) {
+      this.emitTo(join.socket, event);
+      return;
+    }
+    const ofSnapshot =
+      (event.type === 'message:delta' && event.messageId === s.messageId) ||
+      (event.type === 'message:created' && event.message.id === s.messageId);
+    if (event.type === 'message:delta' && ofSnapshot && event.seq <= s.seq) {
+      return; // already in the snapshot
+    }
+    if (event.type === 'message:created' && ofSnapshot) {
+      return;
+    }
+    this.emitTo(join.socket, event);
+    const ended =
+      (event.type === 'message:done' && event.message.id === s.messageId) ||
+      (event.type === 'message:error' && event.messageId === s.messageId);
+    if (ofSnapshot || ended) {
+      // Past the snapshot: events arrive in publish order, so the room can take over without duplicates.
+      this.promote(join);
+    }
+  }
+
+  private drain(join: PendingJoin): void {
+    const buffered = join.buffer ?? [];
+    join.buffer = null;
+    for (const event of buffered) {
+      this.feed(join, event);
+    }
+    if (!join.snapshot) {
+      this.promote(join);
+    }
+  }
+
+  private promote(join: PendingJoin): void {
+    if (this.dropPending(join) && join.socket.connected) {
+      void join.socket.join(threadRoom(join.threadId));
+    }
+  }
+
+  private addPending(join: PendingJoin): void {
+    const joins = this.pending.get(join.threadId) ?? new Set();
+    joins.add(join);
+    this.pending.set(join.threadId, joins);
+  }
+
+  private dropPending(join: PendingJoin): boolean {
+    const joins = this.pending.get(join.threadId);
+    const had = joins?.delete(join) ?? false;
+    if (joins && joins.size === 0) {
+      this.pending.delete(join.threadId);
+    }
+    return had;
+  }
+
+  private emitTo(target: { emit: ChatServer['emit'] } | ChatSocket, event: ThreadEvent): void {
+    const emit = target.emit.bind(target) as (name: string, payload: unknown) => void;
+    switch (event.type) {
+      case 'message:created':
+        return emit('message:created', { threadId: event.threadId, message: event.message });
+      case 'message:delta':
+        return emit('message:delta', {
+          threadId: event.threadId,
+          messageId: event.messageId,
+          seq: event.seq,
+          delta: event.delta,
+        });
+      case 'message:done':
+        return emit('message:done', { threadId: event.threadId, message: event.message });
+      case 'message:error':
+        return emit('message:error', { threadId: event.threadId, messageId: event.messageId, error: event.error });
+      case 'thread:updated':
+        return emit('thread:updated', { thread: event.thread });
+      case 'thread:deleted':
+        return emit('thread:deleted', { threadId: event.threadId });
+    }
+  }
+
+  private localSocketsOf(userId: string): ChatSocket[] {
+    const ids = this.server.sockets.adapter.rooms.get(userRoom(userId)) ?? new Set<string>();
+    return [...ids].map((id) => this.server.sockets.sockets.get(id)).filter((s): s is ChatSocket => s !== undefined);
+  }
+}
+
+function ackError(err: AppError): AckError {
+  const error: AckError['error'] = { code: err.code, message: err.message };
+  if (err.extra.details) {
+    error.details = err.extra.details;
+  }
+  return { ok: false, error };
+}

@@ -1,0 +1,11 @@
+import { AuthModule } from '@app/auth';
+import { ChatModule } from '@app/chat';
+import { Module } from '@nestjs/common';
+import { ChatGateway } from './chat.gateway';
+
+/** Socket.IO transport over the chat pipeline. */
+@Module({
+  imports: [AuthModule, ChatModule],
+  providers: [ChatGateway],
+})
+export class GatewayModule {}

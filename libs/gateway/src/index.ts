@@ -1,0 +1,3 @@
+export * from './confab-io.adapter';
+export * from './gateway.module';
+export * from './socket-events';

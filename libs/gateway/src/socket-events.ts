@@ -1,0 +1,45 @@
+import type { ErrorCode } from '@app/common';
+import type { InFlightReply, MessageView, ThreadView } from '@app/chat';
+
+export type AckError = {
+  ok: false;
+  error: { code: ErrorCode; message: string; details?: { field: string; message: string }[] };
+};
+export type Ack<T extends object = object> = ({ ok: true } & T) | AckError;
+type Callback<T extends object = object> = (ack: Ack<T>) => void;
+
+/** client -> server: every event takes an ack callback. */
+export interface ClientToServerEvents {
+  'thread:join': (
+    payload: { threadId: string },
+    ack: Callback<{ thread: ThreadView; streaming: InFlightReply | null }>,
+  ) => void;
+  'thread:leave': (payload: { threadId: string }, ack: Callback) => void;
+  'message:send': (
+    payload: {
+      threadId: string;
+      content: string;
+      clientMessageId?: string;
+      parentId?: string | null;
+      model?: string;
+      temperature?: number;
+      maxTokens?: number;
+    },
+    ack: Callback<{ userMessage: MessageView; assistantMessageId: string }>,
+  ) => void;
+  'generation:stop': (payload: { threadId: string }, ack: Callback) => void;
+}
+
+/** server -> every socket that joined the thread, on any instance. */
+export interface ServerToClientEvents {
+  'message:created': (payload: { threadId: string; message: MessageView }) => void;
+  'message:delta': (payload: { threadId: string; messageId: string; seq: number; delta: string }) => void;
+  'message:done': (payload: { threadId: string; message: MessageView }) => void;
+  'message:error': (payload: {
+    threadId: string;
+    messageId: string;
+    error: { code: ErrorCode; message: string };
+  }) => void;
+  'thread:updated': (payload: { thread: ThreadView }) => void;
+  'thread:deleted': (payload: { threadId: string }) => void;
+}
