@@ -22,6 +22,8 @@ export interface MessageView {
   status: MessageStatus;
   usage: TokenUsage | null;
   createdAt: string;
+  /** On a reply as it is generated: how many older messages did not fit the model's context window (when any). */
+  contextOmitted?: number;
 }
 
 export function toThreadView(thread: ThreadEntity): ThreadView {

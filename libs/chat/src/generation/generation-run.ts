@@ -2,7 +2,7 @@ import { AppError, type ErrorCode } from '@app/common';
 import type { ChatTurn, ModelProvider } from '@app/ai';
 import { type MessageRepository, type MessageEntity, type OwnerScope, type TokenUsage } from '@app/persistence';
 import { Logger } from '@nestjs/common';
-import { toMessageView } from '../presenters';
+import { toMessageView, type MessageView } from '../presenters';
 import type { ThreadEventBus } from './thread-event-bus';
 
 /** The growing text is written to the database at most this often (never per token). */
@@ -14,6 +14,8 @@ export interface RunInput {
   assistant: MessageEntity;
   model: string;
   turns: ChatTurn[];
+  /** How many older messages of the branch did not fit the context window (reported with the reply). */
+  contextOmitted: number;
   temperature?: number;
   maxTokens?: number;
   /** Tokens of the prompt as counted locally, used when the provider reports no usage. */
@@ -60,6 +62,13 @@ export class GenerationRun {
 
   get threadId(): string {
     return this.input.threadId;
+  }
+
+  /** The reply as relayed to clients: the stored message plus how many older messages the model did not see. */
+  view(message: MessageEntity): MessageView {
+    return this.input.contextOmitted > 0
+      ? { ...toMessageView(message), contextOmitted: this.input.contextOmitted }
+      : toMessageView(message);
   }
 
   stop(): void {
@@ -164,7 +173,7 @@ export class GenerationRun {
         error: { code: error.code as ErrorCode, message: error.message },
       });
     } else {
-      this.bus.publish({ type: 'message:done', threadId: this.input.threadId, message: toMessageView(stored) });
+      this.bus.publish({ type: 'message:done', threadId: this.input.threadId, message: this.view(stored) });
     }
     return { message: stored, error };
   }

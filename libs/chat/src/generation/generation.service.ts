@@ -173,6 +173,7 @@ export class GenerationService implements OnApplicationBootstrap, OnApplicationS
     holder: string,
   ): Promise<Started> {
     const scope = ownerScope(auth.userId);
+    const context = await this.buildContext(scope, thread, userMessage, model, options.maxTokens);
     const { message: assistant } = await this.messages.create(scope, {
       threadId: thread.id,
       parentId: userMessage.id,
@@ -182,7 +183,6 @@ export class GenerationService implements OnApplicationBootstrap, OnApplicationS
       status: 'streaming',
     });
     await this.threads.update(scope, thread.id, { activeLeafId: assistant.id });
-    const context = await this.buildContext(scope, thread, userMessage, model, options.maxTokens);
     const run = new GenerationRun(
       {
         scope,
@@ -190,6 +190,7 @@ export class GenerationService implements OnApplicationBootstrap, OnApplicationS
         assistant,
         model,
         turns: context.messages,
+        contextOmitted: context.omitted,
         temperature: options.temperature,
         maxTokens: options.maxTokens,
         promptTokens: context.promptTokens,
@@ -200,7 +201,7 @@ export class GenerationService implements OnApplicationBootstrap, OnApplicationS
       this.bus,
     );
     this.runs.set(thread.id, run);
-    this.bus.publish({ type: 'message:created', threadId: thread.id, message: { ...toMessageView(assistant) } });
+    this.bus.publish({ type: 'message:created', threadId: thread.id, message: run.view(assistant) });
     // Started on the next turn of the event loop, so the caller can subscribe to the run first.
     setImmediate(() => void this.execute(auth, thread, userMessage, run, holder));
     return { userMessage, assistantMessage: assistant, run };

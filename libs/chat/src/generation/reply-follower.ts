@@ -50,7 +50,7 @@ export class ReplyFollower {
       if (outcome.error) {
         throw outcome.error;
       }
-      assistant = toMessageView(outcome.message);
+      assistant = started.run.view(outcome.message);
     } else if (started.assistantMessage.status === 'streaming') {
       const end = await new Promise<ReplyEvent>((resolve) => {
         const unsubscribe = this.follow(started.assistantMessage.threadId, started.assistantMessage.id, (event) => {
