@@ -1,6 +1,7 @@
 import { AppError, ConfigModule, loadConfig } from '@app/common';
 import { type INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,8 +31,10 @@ export interface Repos {
 export async function bootRepos(mongodbUri: string | null): Promise<{ repos: Repos; close: () => Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'confab-contract-'));
   const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, JWT_SECRET: 'x'.repeat(32) });
+  // Each boot gets a database of its own, so tests that need an empty one (the first admin) get it.
+  const uri = mongodbUri ? withDatabase(mongodbUri, `confab-contract-${randomBytes(6).toString('hex')}`) : null;
   const moduleRef = await Test.createTestingModule({
-    imports: [ConfigModule.forRoot(config), PersistenceModule.forRoot({ mongodbUri })],
+    imports: [ConfigModule.forRoot(config), PersistenceModule.forRoot({ mongodbUri: uri })],
   }).compile();
   const app: INestApplicationContext = await moduleRef.init();
   const repos: Repos = {
@@ -50,6 +53,12 @@ export async function bootRepos(mongodbUri: string | null): Promise<{ repos: Rep
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+function withDatabase(uri: string, name: string): string {
+  const url = new URL(uri);
+  url.pathname = `/${name}`;
+  return url.toString();
 }
 
 let seq = 0;

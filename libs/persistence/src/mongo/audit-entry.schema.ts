@@ -1,0 +1,27 @@
+import { Schema } from 'mongoose';
+import { SCHEMA_OPTIONS } from './schema-options';
+
+export interface AuditEntryDoc {
+  _id: string;
+  actorId: string | null;
+  action: string;
+  targetId: string | null;
+  ip: string | null;
+  meta: Record<string, unknown>;
+  createdAt: Date;
+}
+
+export const auditEntrySchema = new Schema<AuditEntryDoc>(
+  {
+    _id: { type: String, required: true },
+    actorId: { type: String, default: null },
+    action: { type: String, required: true },
+    targetId: { type: String, default: null },
+    ip: { type: String, default: null },
+    meta: { type: Schema.Types.Mixed, default: () => ({}) },
+    createdAt: { type: Date, required: true },
+  },
+  { ...SCHEMA_OPTIONS, collection: 'audit_entries' },
+);
+
+auditEntrySchema.index({ createdAt: -1, _id: -1 });

@@ -1,0 +1,50 @@
+import { newId } from '@app/common';
+import type { TokenUsage } from '../ports/entities';
+import { UsageRepository } from '../ports/repositories';
+import type { MongoModels } from './mongo-models';
+import type { TokenUsageDoc } from './token-usage.schema';
+
+/** The UTC day containing `at`, as [start, end). */
+export function utcDay(at: Date): [Date, Date] {
+  const start = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate());
+  return [new Date(start), new Date(start + 86_400_000)];
+}
+
+export class MongoUsageRepository extends UsageRepository {
+  constructor(private readonly m: MongoModels) {
+    super();
+  }
+
+  async add(userId: string, usage: TokenUsage, at: Date): Promise<void> {
+    const doc: TokenUsageDoc = {
+      _id: newId(),
+      userId,
+      at,
+      promptTokens: usage.promptTokens,
+      completionTokens: usage.completionTokens,
+    };
+    await this.m.tokenUsage.create(doc);
+  }
+
+  async forDay(userId: string, at: Date): Promise<TokenUsage> {
+    const [from, to] = utcDay(at);
+    return this.sum({ userId: { $eq: userId }, at: { $gte: from, $lt: to } });
+  }
+
+  async total(userId: string): Promise<TokenUsage> {
+    return this.sum({ userId: { $eq: userId } });
+  }
+
+  async totalAll(since?: Date): Promise<TokenUsage> {
+    return this.sum(since ? { at: { $gte: since } } : {});
+  }
+
+  /** Aggregations skip mongoose's filter sanitizing, hence the explicit `$eq` on values from callers. */
+  private async sum(match: Record<string, unknown>): Promise<TokenUsage> {
+    const [row] = await this.m.tokenUsage.aggregate<{ p: number; c: number }>([
+      { $match: match },
+      { $group: { _id: null, p: { $sum: '$promptTokens' }, c: { $sum: '$completionTokens' } } },
+    ]);
+    return { promptTokens: row?.p ?? 0, completionTokens: row?.c ?? 0 };
+  }
+}
