@@ -1,0 +1,191 @@
+import { AppError, type AppConfig } from '@app/common';
+import { Logger } from '@nestjs/common';
+import { DemoProvider } from './demo.provider';
+import { MODEL_LIST_RETRY_MS, MODEL_LIST_TTL_MS, ModelCatalog } from './model-catalog';
+import { type CompletionEvent, ModelProvider, type ModelInfo } from './model-provider';
+
+/** A provider whose model list each test scripts; counts the calls. */
+class ScriptedProvider extends ModelProvider {
+  readonly demo = false;
+  calls = 0;
+  answer: () => Promise<ModelInfo[]> = async () => [];
+
+  // eslint-disable-next-line require-yield
+  async *stream(): AsyncGenerator<CompletionEvent> {
+    throw new Error('not used');
+  }
+
+  listModels(): Promise<ModelInfo[]> {
+    this.calls++;
+    return this.answer();
+  }
+}
+
+class TestCatalog extends ModelCatalog {
+  time = 1_000_000;
+  protected override now(): number {
+    return this.time;
+  }
+}
+
+const config = (overrides: Partial<AppConfig> = {}) =>
+  ({ models: null, defaultModel: null, openaiTimeoutMs: 1_000, ...overrides }) as AppConfig;
+const model = (id: string, contextWindow = 8192): ModelInfo => ({ id, name: id, contextWindow });
+
+describe(ModelCatalog.name, () => {
+  let provider: ScriptedProvider;
+
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
+
+  beforeEach(() => {
+    provider = new ScriptedProvider();
+  });
+
+  describe('with MODELS', () => {
+    it('should offer exactly those, with their window, a known one or 8192, without asking the provider', async () => {
+      const catalog = new TestCatalog(
+        provider,
+        config({ models: [{ id: 'gpt-4o-mini' }, { id: 'llama3', contextWindow: 32_000 }, { id: 'house-model' }] }),
+      );
+
+      expect(await catalog.list()).toEqual({
+        models: [model('gpt-4o-mini', 128_000), model('llama3', 32_000), model('house-model', 8192)],
+        defaultModel: 'gpt-4o-mini',
+        demo: false,
+      });
+      expect(provider.calls).toBe(0);
+      expect(catalog.demo).toBe(false);
+    });
+
+    it('should use DEFAULT_MODEL as the default', async () => {
+      const catalog = new TestCatalog(provider, config({ models: [{ id: 'a' }, { id: 'b' }], defaultModel: 'b' }));
+
+      expect((await catalog.list()).defaultModel).toBe('b');
+      expect(await catalog.resolve()).toEqual(model('b'));
+    });
+  });
+
+  describe('without MODELS', () => {
+    it('should offer the provider list, cached for five minutes', async () => {
+      provider.answer = async () => [model('m1'), model('m2')];
+      const catalog = new TestCatalog(provider, config());
+
+      const first = await catalog.list();
+      catalog.time += MODEL_LIST_TTL_MS - 1;
+      await catalog.list();
+      expect(provider.calls).toBe(1);
+
+      provider.answer = async () => [model('m3')];
+      catalog.time += 2;
+      const refreshed = await catalog.list();
+
+      expect(first).toEqual({ models: [model('m1'), model('m2')], defaultModel: 'm1', demo: false });
+      expect(refreshed.models).toEqual([model('m3')]);
+      expect(provider.calls).toBe(2);
+    });
+
+    it('should let concurrent callers share one request', async () => {
+      let release!: (models: ModelInfo[]) => void;
+      provider.answer = () => new Promise((resolve) => (release = resolve));
+      const catalog = new TestCatalog(provider, config());
+
+      const lists = Promise.all([catalog.list(), catalog.list(), catalog.resolve('m1')]);
+      release([model('m1')]);
+      const [a, b, resolved] = await lists;
+
+      expect(provider.calls).toBe(1);
+      expect(a).toBe(b);
+      expect(resolved).toEqual(model('m1'));
+    });
+
+    it('should offer DEFAULT_MODEL first even when the provider does not list it', async () => {
+      provider.answer = async () => [model('m1')];
+      const catalog = new TestCatalog(provider, config({ defaultModel: 'gpt-4o' }));
+
+      expect(await catalog.list()).toEqual({
+        models: [model('gpt-4o', 128_000), model('m1')],
+        defaultModel: 'gpt-4o',
+        demo: false,
+      });
+    });
+
+    it('should fall back to the last good list when a refresh fails, and ask again later', async () => {
+      provider.answer = async () => [model('m1')];
+      const catalog = new TestCatalog(provider, config());
+      const good = await catalog.list();
+
+      provider.answer = async () => Promise.reject(new AppError('upstream_error', 'The model provider failed'));
+      catalog.time += MODEL_LIST_TTL_MS + 1;
+      expect(await catalog.list()).toEqual(good);
+      expect(await catalog.list()).toEqual(good);
+      expect(provider.calls).toBe(2);
+
+      provider.answer = async () => [model('m2')];
+      catalog.time += MODEL_LIST_RETRY_MS + 1;
+      expect((await catalog.list()).models).toEqual([model('m2')]);
+      expect(provider.calls).toBe(3);
+    });
+
+    it('should fall back to DEFAULT_MODEL alone when the first discovery fails', async () => {
+      provider.answer = async () => Promise.reject(new Error('connection refused'));
+      const catalog = new TestCatalog(provider, config({ defaultModel: 'llama3.1:8b' }));
+
+      expect(await catalog.list()).toEqual({
+        models: [model('llama3.1:8b', 131_072)],
+        defaultModel: 'llama3.1:8b',
+        demo: false,
+      });
+    });
+
+    it('should treat an empty provider list as a failure', async () => {
+      provider.answer = async () => [];
+      const catalog = new TestCatalog(provider, config({ defaultModel: 'fallback' }));
+
+      expect((await catalog.list()).models).toEqual([model('fallback')]);
+    });
+
+    it('should fail with the provider error when there is nothing to fall back to, and retry on the next call', async () => {
+      provider.answer = async () => Promise.reject(new AppError('upstream_timeout', 'slow'));
+      const catalog = new TestCatalog(provider, config());
+
+      await expect(catalog.list()).rejects.toMatchObject({ code: 'upstream_timeout' });
+      provider.answer = async () => Promise.reject(new Error('boom'));
+      await expect(catalog.list()).rejects.toMatchObject({ code: 'upstream_error' });
+      expect(provider.calls).toBe(2);
+    });
+  });
+
+  describe('resolve', () => {
+    it('should return the default for no id, the model for an offered id, and reject any other id', async () => {
+      const catalog = new TestCatalog(provider, config({ models: [{ id: 'a', contextWindow: 1000 }, { id: 'b' }] }));
+
+      expect(await catalog.resolve()).toEqual(model('a', 1000));
+      expect(await catalog.resolve('b')).toEqual(model('b'));
+      const err = await catalog.resolve('gpt-nope').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AppError);
+      expect(err).toMatchObject({
+        code: 'validation_failed',
+        extra: { details: [{ field: 'model', message: 'unknown model' }] },
+      });
+    });
+  });
+
+  describe('with the demo provider', () => {
+    it('should offer only the demo model and say so, whatever MODELS says', async () => {
+      const catalog = new TestCatalog(
+        new DemoProvider(),
+        config({ models: [{ id: 'gpt-4o' }], defaultModel: 'gpt-4o' }),
+      );
+
+      expect(await catalog.list()).toEqual({
+        models: [{ id: 'demo', name: 'Demo (no provider configured)', contextWindow: 8192 }],
+        defaultModel: 'demo',
+        demo: true,
+      });
+      expect(catalog.demo).toBe(true);
+      await expect(catalog.resolve('gpt-4o')).rejects.toMatchObject({ code: 'validation_failed' });
+    });
+  });
+});
