@@ -120,6 +120,20 @@ describe('Conversations (REST + SSE)', () => {
       expect(JSON.stringify(exported.body)).not.toContain(sent.body.userMessage.id);
     });
 
+    it('should stop a running reply when its thread is deleted', async () => {
+      const thread = await newThread(app, alice);
+      app.upstream.enqueue({ tokens: Array.from({ length: 100 }, (_, i) => `x${i} `), tokenDelayMs: 20 });
+      const stream = await sse(app, alice, `/threads/${thread.id}/messages`, { content: 'long' });
+      let e = await stream.next();
+      while (e && e.event !== 'delta') {
+        e = await stream.next();
+      }
+      expect((await app.request('DELETE', `/threads/${thread.id}`, { token: alice.accessToken })).status).toBe(204);
+      await app.upstream.clientClosed(app.upstream.chatRequests[0]);
+      const events = await stream.all();
+      expect(events.at(-1)).toMatchObject({ event: 'done', data: { status: 'stopped' } });
+    });
+
     it('should answer not_found to every thread route for another user\u2019s thread', async () => {
       const thread = await newThread(app, alice);
       const sent = await send(app, alice, thread.id, { content: 'mine' });

@@ -23,6 +23,22 @@ describe('server start-up', () => {
     expect(health).toEqual({ status: 'ok', database: 'sqlite', redis: 'disabled' });
     const ready = await fetch(`${first.url}/api/health/ready`);
     expect(ready.status).toBe(200);
+    const json = { 'content-type': 'application/json' };
+    const account = { email: 'restart@example.com', password: 'restart-password', name: 'Re Start' };
+    const signup = await fetch(`${first.url}/api/auth/signup`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify(account),
+    });
+    expect(signup.status).toBe(201);
+    const { accessToken } = (await signup.json()) as { accessToken: string };
+    const auth = { ...json, authorization: `Bearer ${accessToken}` };
+    const created = await fetch(`${first.url}/api/threads`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ title: 'Kept' }),
+    });
+    const thread = (await created.json()) as { id: string };
     // SIGTERM runs the shutdown hooks: the database is closed cleanly, which removes SQLite's WAL file.
     expect(existsSync(`${dataDir}/confab.db-wal`)).toBe(true);
     await expect(first.stop('SIGTERM')).resolves.toEqual({ code: null, signal: 'SIGTERM' });
@@ -30,6 +46,16 @@ describe('server start-up', () => {
     const secret = readFileSync(`${dataDir}/jwt-secret`, 'utf8');
     const second = await startServer({ DATA_DIR: dataDir });
     expect(readFileSync(`${dataDir}/jwt-secret`, 'utf8')).toBe(secret);
+    // Data written before the restart is there after it, and the access token is still valid (same secret).
+    const kept = await fetch(`${second.url}/api/threads/${thread.id}`, { headers: auth });
+    expect(kept.status).toBe(200);
+    expect(await kept.json()).toMatchObject({ id: thread.id, title: 'Kept' });
+    const login = await fetch(`${second.url}/api/auth/login`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ email: account.email, password: account.password }),
+    });
+    expect(login.status).toBe(200);
     await second.stop();
   });
 });

@@ -10,7 +10,13 @@ import {
   type OwnerScope,
   type ThreadEntity,
 } from '@app/persistence';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { GenerationOptionsDto, RegenerateDto, SendMessageDto } from '../dto/send-message.dto';
 import { toMessageView, toThreadView } from '../presenters';
@@ -37,10 +43,12 @@ export interface Started {
  * message, the streaming assistant placeholder, context fitting, the provider call and its outcome.
  */
 @Injectable()
-export class GenerationService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class GenerationService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(GenerationService.name);
   private readonly instanceId = randomUUID();
   private readonly runs = new Map<string, GenerationRun>();
+  /** Each run with what follows it (usage, the lease), until it is all done. */
+  private readonly executions = new Set<Promise<void>>();
   private unsubscribeStop?: () => void;
 
   constructor(
@@ -56,7 +64,17 @@ export class GenerationService implements OnApplicationBootstrap, OnApplicationS
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.unsubscribeStop = this.bus.onRemoteStop((threadId) => this.runs.get(threadId)?.stop());
+    const offStop = this.bus.onRemoteStop((threadId) => this.runs.get(threadId)?.stop());
+    // A thread deleted (by its owner, or with its owner's account) stops its reply wherever it runs.
+    const offDeleted = this.bus.subscribe((event) => {
+      if (event.type === 'thread:deleted') {
+        this.runs.get(event.threadId)?.stop();
+      }
+    });
+    this.unsubscribeStop = () => {
+      offStop();
+      offDeleted();
+    };
     // Replies left `streaming` by a process that died long enough ago that its lease has expired.
     const failed = await this.messages.failStale(new Date(Date.now() - 2 * LEASE_MS));
     if (failed > 0) {
@@ -64,12 +82,18 @@ export class GenerationService implements OnApplicationBootstrap, OnApplicationS
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Stops the replies running here and waits until they are stored and their end published. Before, not on,
+   * application shutdown: the database and Redis close in `onApplicationShutdown`, in an order Nest does not promise.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     this.unsubscribeStop?.();
-    for (const run of this.runs.values()) {
+    const runs = [...this.runs.values()];
+    for (const run of runs) {
       run.stop();
     }
-    await Promise.all([...this.runs.values()].map((run) => run.done));
+    await Promise.all(runs.map((run) => run.done));
+    await Promise.all([...this.executions]);
   }
 
   /** The generation running in this process for the thread, if any. */
@@ -203,7 +227,11 @@ export class GenerationService implements OnApplicationBootstrap, OnApplicationS
     this.runs.set(thread.id, run);
     this.bus.publish({ type: 'message:created', threadId: thread.id, message: run.view(assistant) });
     // Started on the next turn of the event loop, so the caller can subscribe to the run first.
-    setImmediate(() => void this.execute(auth, thread, userMessage, run, holder));
+    setImmediate(() => {
+      const execution = this.execute(auth, thread, userMessage, run, holder);
+      this.executions.add(execution);
+      void execution.finally(() => this.executions.delete(execution));
+    });
     return { userMessage, assistantMessage: assistant, run };
   }
 
