@@ -1,3 +1,6 @@
+import { AuthModule } from '@app/auth';
+import { ChatModule } from '@app/chat';
+import { GatewayModule } from '@app/gateway';
 import { AppConfig, ConfigModule, RedisModule } from '@app/common';
 import { PersistenceModule } from '@app/persistence';
 import { DynamicModule, Module } from '@nestjs/common';
@@ -34,6 +37,9 @@ export class AppModule {
         }),
         RedisModule,
         PersistenceModule.forRoot({ mongodbUri: config.mongodbUri }),
+        AuthModule,
+        ChatModule,
+        GatewayModule,
       ],
       controllers: [HealthController, MetricsController],
     };

@@ -1,3 +1,4 @@
+import { Public } from '@app/auth';
 import { RedisConnections } from '@app/common';
 import { DatabaseHealth } from '@app/persistence';
 import { Controller, Get, HttpCode, Res } from '@nestjs/common';
@@ -5,6 +6,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

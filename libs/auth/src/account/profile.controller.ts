@@ -1,0 +1,63 @@
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { AuthUser } from '../auth-user';
+import { Client, type ClientInfo } from '../decorators/client.decorator';
+import { CurrentUser } from '../decorators/current-user.decorator';
+import { ChangePasswordDto, DeleteAccountDto } from '../dto/credentials.dto';
+import { UpdateProfileDto } from '../dto/profile.dto';
+import { ProfileView } from '../dto/responses.dto';
+import { UserView } from '../user/user.view';
+import { AccountExport } from './account-export';
+import { ProfileService } from './profile.service';
+
+@ApiTags('auth')
+@ApiBearerAuth()
+@Controller('auth')
+export class ProfileController {
+  constructor(private readonly profile: ProfileService) {}
+
+  @Get('me')
+  @ApiOperation({ summary: 'The current user, with token usage today (UTC) and in total' })
+  @ApiOkResponse({ type: ProfileView })
+  get(@CurrentUser() auth: AuthUser) {
+    return this.profile.get(auth);
+  }
+
+  @Patch('me')
+  @ApiOperation({ summary: 'Change the display name' })
+  @ApiOkResponse({ type: UserView })
+  update(@CurrentUser() auth: AuthUser, @Body() dto: UpdateProfileDto) {
+    return this.profile.update(auth, dto);
+  }
+
+  @Post('password')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Change the password; every other session of the user ends' })
+  @ApiNoContentResponse()
+  async changePassword(@CurrentUser() auth: AuthUser, @Client() client: ClientInfo, @Body() dto: ChangePasswordDto) {
+    await this.profile.changePassword(auth, client, dto);
+  }
+
+  @Get('me/export')
+  @ApiOperation({ summary: 'Everything the user owns: profile and every thread with every branch' })
+  @ApiOkResponse({ type: AccountExport })
+  export(@CurrentUser() auth: AuthUser) {
+    return this.profile.export(auth);
+  }
+
+  @Delete('me')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete the account with all its threads, messages and sessions' })
+  @ApiNoContentResponse()
+  @ApiConflictResponse({ description: 'The last admin cannot leave while other users remain' })
+  async delete(@CurrentUser() auth: AuthUser, @Client() client: ClientInfo, @Body() dto: DeleteAccountDto) {
+    await this.profile.delete(auth, client, dto);
+  }
+}

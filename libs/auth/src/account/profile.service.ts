@@ -1,0 +1,129 @@
+import { AppError } from '@app/common';
+import {
+  MessageRepository,
+  ownerScope,
+  SessionRepository,
+  ThreadRepository,
+  UsageRepository,
+  type UserEntity,
+  UserRepository,
+} from '@app/persistence';
+import { Injectable } from '@nestjs/common';
+import { LastAdminRule } from '../admin/last-admin.rule';
+import { AuditTrail } from '../audit/audit-trail';
+import type { AuthUser } from '../auth-user';
+import type { ClientInfo } from '../decorators/client.decorator';
+import type { ChangePasswordDto, DeleteAccountDto } from '../dto/credentials.dto';
+import type { UpdateProfileDto } from '../dto/profile.dto';
+import type { ProfileView } from '../dto/responses.dto';
+import { AccountEvents } from '../events/account-events';
+import { PasswordHasher } from '../password/password-hasher';
+import { AbuseLimits } from '../rate-limit/abuse-limits';
+import { toUserView, type UserView } from '../user/user.view';
+import { type AccountExport, toExportedThread } from './account-export';
+
+/** What signed-in users do with their own account. */
+@Injectable()
+export class ProfileService {
+  constructor(
+    private readonly users: UserRepository,
+    private readonly sessions: SessionRepository,
+    private readonly threads: ThreadRepository,
+    private readonly messages: MessageRepository,
+    private readonly usage: UsageRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly limits: AbuseLimits,
+    private readonly events: AccountEvents,
+    private readonly audit: AuditTrail,
+    private readonly lastAdmin: LastAdminRule,
+  ) {}
+
+  async get(auth: AuthUser): Promise<ProfileView> {
+    const user = await this.userOf(auth);
+    const [today, total] = await Promise.all([this.usage.forDay(user.id, new Date()), this.usage.total(user.id)]);
+    return { ...toUserView(user), usage: { today, total } };
+  }
+
+  async update(auth: AuthUser, dto: UpdateProfileDto): Promise<UserView> {
+    const user =
+      dto.name === undefined ? await this.userOf(auth) : await this.users.update(auth.userId, { name: dto.name });
+    if (!user) {
+      throw sessionGone();
+    }
+    return toUserView(user);
+  }
+
+  /** Sets a new password and ends every other session of the user; the current one stays signed in. */
+  async changePassword(auth: AuthUser, client: ClientInfo, dto: ChangePasswordDto): Promise<void> {
+    const user = await this.userOf(auth);
+    await this.confirmPassword(user, client, dto.currentPassword, 'currentPassword');
+    await this.users.update(user.id, { passwordHash: await this.hasher.hash(dto.newPassword) });
+    const revoked = await this.sessions.revokeAllForUser(user.id, new Date(), auth.sessionId);
+    if (revoked.length > 0) {
+      await this.events.publish({ type: 'revoked', userId: user.id, sessionIds: revoked });
+    }
+    await this.audit.record({
+      actorId: user.id,
+      action: 'auth.password_changed',
+      targetId: user.id,
+      client,
+      meta: { revokedSessions: revoked.length },
+    });
+  }
+
+  /** The whole account as one document: the profile and every thread with every message of every branch. */
+  async export(auth: AuthUser): Promise<AccountExport> {
+    const user = await this.userOf(auth);
+    const scope = ownerScope(user.id);
+    const threads = await this.threads.listAll(scope);
+    const exported = [];
+    for (const thread of threads) {
+      exported.push(toExportedThread(thread, await this.messages.listTree(scope, thread.id)));
+    }
+    return { exportedAt: new Date().toISOString(), user: toUserView(user), threads: exported };
+  }
+
+  /**
+   * Deletes the account with everything it owns. The last enabled admin cannot leave while other users remain
+   * (they would be left with nobody to administer the instance); the only account of the instance can.
+   */
+  async delete(auth: AuthUser, client: ClientInfo, dto: DeleteAccountDto): Promise<void> {
+    const user = await this.userOf(auth);
+    await this.confirmPassword(user, client, dto.password, 'password');
+    await this.lastAdmin.exclusive(async () => {
+      const current = await this.userOf(auth);
+      await this.lastAdmin.assertAllowed(current, 'deleted', { soleUserMayLeave: true });
+      await this.users.delete(current.id);
+    });
+    await this.events.publish({ type: 'revoked', userId: user.id, sessionIds: 'all' });
+    await this.audit.record({
+      actorId: user.id,
+      action: 'user.self_deleted',
+      targetId: user.id,
+      client,
+      meta: { email: user.email },
+    });
+  }
+
+  /** Password confirmation counts against the same sign-in limits as /auth/login: a stolen access token cannot guess. */
+  private async confirmPassword(user: UserEntity, client: ClientInfo, password: string, field: string): Promise<void> {
+    const attempt = await this.limits.passwordAttempt(client, user.email);
+    if (!(await this.hasher.verify(password, user.passwordHash))) {
+      await this.audit.record({ actorId: user.id, action: 'auth.password_check_failed', targetId: user.id, client });
+      throw AppError.validation([{ field, message: `${field} is incorrect` }]);
+    }
+    await attempt.succeeded();
+  }
+
+  private async userOf(auth: AuthUser): Promise<UserEntity> {
+    const user = await this.users.findById(auth.userId);
+    if (!user) {
+      throw sessionGone();
+    }
+    return user;
+  }
+}
+
+function sessionGone(): AppError {
+  return new AppError('unauthorized', 'Session expired or revoked');
+}

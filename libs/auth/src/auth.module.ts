@@ -1,0 +1,55 @@
+import { APP_CONFIG, type AppConfig } from '@app/common';
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { AccountService } from './account/account.service';
+import { AuthController } from './account/auth.controller';
+import { ProfileController } from './account/profile.controller';
+import { ProfileService } from './account/profile.service';
+import { SessionIssuer } from './account/session-issuer';
+import { AdminController } from './admin/admin.controller';
+import { AdminService } from './admin/admin.service';
+import { LastAdminRule } from './admin/last-admin.rule';
+import { AuditTrail } from './audit/audit-trail';
+import { AuthGuard } from './auth.guard';
+import { AccountEvents } from './events/account-events';
+import { PasswordHasher } from './password/password-hasher';
+import { AbuseLimits } from './rate-limit/abuse-limits';
+import { RateLimiter } from './rate-limit/rate-limiter';
+import { AccessTokens, JWT_ALGORITHM } from './token/access-token.service';
+import { TokenVerifier } from './token/token-verifier';
+
+/**
+ * Accounts, sessions and the admin API. Installs the global guard: every HTTP route of the app needs a live
+ * access token unless it is `@Public()`. Exports `TokenVerifier` (the gateway's handshake) and `AccountEvents`.
+ */
+@Module({
+  imports: [
+    JwtModule.registerAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        secret: config.jwtSecret,
+        signOptions: { algorithm: JWT_ALGORITHM, expiresIn: Math.max(1, Math.round(config.accessTokenTtlMs / 1000)) },
+        verifyOptions: { algorithms: [JWT_ALGORITHM] },
+      }),
+    }),
+  ],
+  controllers: [AuthController, ProfileController, AdminController],
+  providers: [
+    AccessTokens,
+    TokenVerifier,
+    AccountEvents,
+    PasswordHasher,
+    RateLimiter,
+    AbuseLimits,
+    AuditTrail,
+    SessionIssuer,
+    AccountService,
+    ProfileService,
+    LastAdminRule,
+    AdminService,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
+  exports: [TokenVerifier, AccountEvents, RateLimiter],
+})
+export class AuthModule {}

@@ -1,0 +1,117 @@
+import { RedisConnections } from '@app/common';
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/**
+ * What happened to an account that every instance must act on at once:
+ * - `revoked`: these sessions (or all of the user's) ended: logout, token reuse, password change, user disabled
+ *   or deleted. Caches drop them; the gateway disconnects the matching sockets.
+ * - `changed`: the user's role changed; caches drop the user so the next request sees the new role.
+ */
+export type AccountEvent =
+  { type: 'revoked'; userId: string; sessionIds: string[] | 'all' } | { type: 'changed'; userId: string };
+
+export type AccountEventListener = (event: AccountEvent) => void;
+
+const CHANNEL = 'confab:account-events';
+const EVENT = 'account';
+
+interface Envelope {
+  origin: string;
+  event: AccountEvent;
+}
+
+function isAccountEvent(value: unknown): value is AccountEvent {
+  const event = value as Partial<Record<string, unknown>> | null;
+  if (typeof event !== 'object' || event === null || typeof event.userId !== 'string') {
+    return false;
+  }
+  if (event.type === 'changed') {
+    return true;
+  }
+  return (
+    event.type === 'revoked' &&
+    (event.sessionIds === 'all' ||
+      (Array.isArray(event.sessionIds) && event.sessionIds.every((id) => typeof id === 'string')))
+  );
+}
+
+/**
+ * The account event bus. Events are delivered to this instance's listeners synchronously (so a cache is clean
+ * before the request that caused the event answers) and, when REDIS_URL is set, published to every other
+ * instance, whose listeners get them as if emitted there.
+ */
+@Injectable()
+export class AccountEvents implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(AccountEvents.name);
+  private readonly emitter = new EventEmitter();
+  private readonly instanceId = randomUUID();
+  private subscriber?: Redis;
+
+  constructor(private readonly redis: RedisConnections) {
+    // One listener per cache or gateway: the default cap of 10 would warn for no reason.
+    this.emitter.setMaxListeners(0);
+  }
+
+  onModuleInit(): void {
+    if (!this.redis.enabled) {
+      return;
+    }
+    this.subscriber = this.redis.create('account-events-sub');
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel === CHANNEL) {
+        this.receive(message);
+      }
+    });
+    // ioredis re-subscribes after a reconnect; a failure here is logged by the connection and retried.
+    this.subscriber.subscribe(CHANNEL).catch((err: unknown) => {
+      this.logger.warn(`Cannot subscribe to account events: ${(err as Error).message}`);
+    });
+  }
+
+  onApplicationShutdown(): void {
+    this.emitter.removeAllListeners();
+  }
+
+  /** Registers a listener; returns the function that removes it. A throwing listener is logged, never propagated. */
+  on(listener: AccountEventListener): () => void {
+    const safe = (event: AccountEvent) => {
+      try {
+        listener(event);
+      } catch (err) {
+        this.logger.error({ err }, 'Account event listener failed');
+      }
+    };
+    this.emitter.on(EVENT, safe);
+    return () => this.emitter.off(EVENT, safe);
+  }
+
+  /** Delivers locally at once, then to the other instances (best effort: a Redis outage is logged, not thrown). */
+  async publish(event: AccountEvent): Promise<void> {
+    this.emitter.emit(EVENT, event);
+    if (!this.redis.enabled) {
+      return;
+    }
+    const envelope: Envelope = { origin: this.instanceId, event };
+    try {
+      await this.redis.client.publish(CHANNEL, JSON.stringify(envelope));
+    } catch (err) {
+      this.logger.warn(`Cannot publish an account event to other instances: ${(err as Error).message}`);
+    }
+  }
+
+  private receive(message: string): void {
+    let envelope: Partial<Envelope>;
+    try {
+      envelope = JSON.parse(message) as Partial<Envelope>;
+    } catch {
+      return;
+    }
+    if (envelope.origin === this.instanceId || !isAccountEvent(envelope.event)) {
+      return;
+    }
+    this.emitter.emit(EVENT, envelope.event);
+  }
+}

@@ -1,0 +1,12 @@
+export type { AuthUser } from './auth-user';
+export { AuthModule } from './auth.module';
+export { AuthGuard } from './auth.guard';
+export { ADMIN_ONLY, AdminOnly } from './decorators/admin-only.decorator';
+export { Client, type ClientInfo, clientInfoOf } from './decorators/client.decorator';
+export { CurrentUser } from './decorators/current-user.decorator';
+export { Public, PUBLIC_ROUTE } from './decorators/public.decorator';
+export { type AccountEvent, type AccountEventListener, AccountEvents } from './events/account-events';
+export type { RateRule } from './rate-limit/fixed-window';
+export { RateLimiter } from './rate-limit/rate-limiter';
+export { SESSION_CHECK_TTL_MS, TokenVerifier } from './token/token-verifier';
+export { AdminUserView, TokenUsageView, toUserView, UserView } from './user/user.view';

@@ -1,0 +1,45 @@
+import type { AuthUser } from '../auth-user';
+import { SessionCache } from './session-cache';
+
+const user = (sessionId: string, userId = 'u1'): AuthUser => ({ userId, role: 'user', sessionId });
+
+describe(SessionCache.name, () => {
+  it('should answer from the cache until the entry is older than its lifetime', () => {
+    const cache = new SessionCache(2000);
+    cache.set(user('s1'), 1000, cache.begin());
+    expect(cache.get('s1', 2999)).toEqual(user('s1'));
+    expect(cache.get('s1', 3000)).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
+  it('should drop named sessions and every session of a user at once', () => {
+    const cache = new SessionCache(2000);
+    cache.set(user('s1'), 0, cache.begin());
+    cache.set(user('s2'), 0, cache.begin());
+    cache.set(user('s3', 'u2'), 0, cache.begin());
+    cache.dropSessions(['s1']);
+    expect(cache.get('s1', 1)).toBeUndefined();
+    expect(cache.get('s2', 1)).toBeDefined();
+    cache.dropUser('u1');
+    expect(cache.get('s2', 1)).toBeUndefined();
+    expect(cache.get('s3', 1)).toBeDefined();
+  });
+
+  it('should not store a lookup that started before a revocation', () => {
+    const cache = new SessionCache(2000);
+    const started = cache.begin();
+    cache.dropUser('u1');
+    cache.set(user('s1'), 0, started);
+    expect(cache.get('s1', 1)).toBeUndefined();
+  });
+
+  it('should stay within its size bound by evicting the oldest entry', () => {
+    const cache = new SessionCache(2000, 2);
+    cache.set(user('s1'), 0, cache.begin());
+    cache.set(user('s2'), 0, cache.begin());
+    cache.set(user('s3'), 0, cache.begin());
+    expect(cache.size).toBe(2);
+    expect(cache.get('s1', 1)).toBeUndefined();
+    expect(cache.get('s3', 1)).toBeDefined();
+  });
+});

@@ -1,0 +1,33 @@
+import type { UserWithStats } from '@app/persistence';
+import { toAdminUserView, toUserView } from './user.view';
+
+const entity: UserWithStats = {
+  id: '0123456789abcdef01234567',
+  email: 'Ada@example.com',
+  name: 'Ada',
+  role: 'admin',
+  disabled: false,
+  passwordHash: '$2b$04$abcdefghijklmnopqrstuu0123456789abcdefghijklmnopqrstu',
+  createdAt: new Date('2024-01-02T03:04:05.000Z'),
+  updatedAt: new Date('2024-01-02T03:04:05.000Z'),
+  threadCount: 3,
+  usage: { promptTokens: 10, completionTokens: 20 },
+};
+
+describe(toUserView.name, () => {
+  it('should give exactly the contract fields, never the hash', () => {
+    expect(toUserView(entity)).toEqual({
+      id: entity.id,
+      email: 'Ada@example.com',
+      name: 'Ada',
+      role: 'admin',
+      disabled: false,
+      createdAt: '2024-01-02T03:04:05.000Z',
+    });
+    expect(JSON.stringify(toAdminUserView(entity))).not.toContain('$2b$');
+    expect(toAdminUserView(entity)).toMatchObject({
+      threadCount: 3,
+      usage: { promptTokens: 10, completionTokens: 20 },
+    });
+  });
+});
