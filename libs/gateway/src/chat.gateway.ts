@@ -36,6 +36,8 @@ export const MAX_CONNECTIONS_PER_USER = 20;
 interface SocketData {
   user: AuthUser;
   bucket: TokenBucket;
+  /** Gives the socket's slot in its user's connection count back (idempotent). */
+  release: () => void;
 }
 type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -68,6 +70,8 @@ export class ChatGateway
   private readonly userBuckets = new Map<string, { bucket: TokenBucket; sockets: number }>();
   private readonly pending = new Map<string, Set<PendingJoin>>();
   private readonly unsubscribe: (() => void)[] = [];
+  /** Per handshake being checked: the users revoked meanwhile. */
+  private readonly handshakes = new Set<Set<string>>();
 
   constructor(
     private readonly verifier: TokenVerifier,
@@ -92,6 +96,9 @@ export class ChatGateway
         if (event.type !== 'revoked') {
           return;
         }
+        for (const revoked of this.handshakes) {
+          revoked.add(event.userId);
+        }
         for (const socket of this.localSocketsOf(event.userId)) {
           if (event.sessionIds === 'all' || event.sessionIds.includes(socket.data.user.sessionId)) {
             socket.disconnect(true);
@@ -110,21 +117,11 @@ export class ChatGateway
   }
 
   handleDisconnect(socket: ChatSocket): void {
-    const user = socket.data.user;
-    if (!user) {
+    if (!socket.data.user) {
       return;
     }
-    const entry = this.userBuckets.get(user.userId);
-    if (entry && --entry.sockets <= 0) {
-      this.userBuckets.delete(user.userId);
-    }
-    for (const joins of this.pending.values()) {
-      for (const join of joins) {
-        if (join.socket === socket) {
-          this.dropPending(join);
-        }
-      }
-    }
+    socket.data.release();
+    this.dropPendingOf(socket);
   }
 
   @SubscribeMessage('thread:join')
@@ -133,6 +130,9 @@ export class ChatGateway
       const thread = await this.threads.find(user, threadId);
       const room = threadRoom(thread.id);
       await socket.leave(room);
+      // A join again (a retry, a reload race) replaces a previous one still pending: one feed per socket, or deltas
+      // repeat. Dropped after the last await, so that of joins racing each other the last one to get here wins.
+      this.dropPendingOf(socket, thread.id);
       const local = this.bus.localSnapshot(thread.id);
       if (local || !this.bus.distributed) {
         // The generation (if any) runs here: snapshot and join in the same turn, so no delta falls between.
@@ -152,11 +152,7 @@ export class ChatGateway
   leave(@ConnectedSocket() socket: ChatSocket, @MessageBody() body: unknown) {
     return this.handle(socket, ThreadRefPayload, body, async (_user, { threadId }) => {
       await socket.leave(threadRoom(threadId));
-      for (const join of this.pending.get(threadId) ?? []) {
-        if (join.socket === socket) {
-          this.dropPending(join);
-        }
-      }
+      this.dropPendingOf(socket, threadId);
       return {};
     });
   }
@@ -184,7 +180,11 @@ export class ChatGateway
     if (typeof token !== 'string' || token.length === 0 || token.length > 4096) {
       throw new AppError('unauthorized', 'Authentication required');
     }
-    const user = await this.verifier.authenticate(token);
+    const user = await this.verifyLive(token);
+    if (socket.conn.readyState !== 'open') {
+      // The client left while the token was being checked: Socket.IO drops the socket, so it takes no slot.
+      throw new AppError('unauthorized', 'Connection closed');
+    }
     const entry = this.userBuckets.get(user.userId) ?? {
       bucket: new TokenBucket(USER_RATE.capacity, USER_RATE.perSecond),
       sockets: 0,
@@ -194,8 +194,40 @@ export class ChatGateway
     }
     entry.sockets += 1;
     this.userBuckets.set(user.userId, entry);
+    let released = false;
+    const release = () => {
+      if (released) {
+        return;
+      }
+      released = true;
+      if (--entry.sockets <= 0 && this.userBuckets.get(user.userId) === entry) {
+        this.userBuckets.delete(user.userId);
+      }
+    };
+    // handleDisconnect runs only for sockets that connected; a connection that closes in between releases here.
+    socket.conn.once('close', release);
     socket.data.user = user;
     socket.data.bucket = new TokenBucket(SOCKET_RATE.capacity, SOCKET_RATE.perSecond);
+    socket.data.release = release;
+  }
+
+  /**
+   * The token's user, checked again when a revocation of that user was published while it was being checked:
+   * the first answer may predate it, and the socket is not in its user's room yet to be disconnected by it.
+   */
+  private async verifyLive(token: string): Promise<AuthUser> {
+    for (;;) {
+      const revoked = new Set<string>();
+      this.handshakes.add(revoked);
+      try {
+        const user = await this.verifier.authenticate(token);
+        if (!revoked.has(user.userId)) {
+          return user;
+        }
+      } finally {
+        this.handshakes.delete(revoked);
+      }
+    }
   }
 
   /** Rate limits, validates the payload like an HTTP body, runs the handler and turns any error into an ack error. */
@@ -278,6 +310,9 @@ export class ChatGateway
   }
 
   private drain(join: PendingJoin): void {
+    if (!this.pending.get(join.threadId)?.has(join)) {
+      return; // replaced by a newer join, left, or disconnected meanwhile
+    }
     const buffered = join.buffer ?? [];
     join.buffer = null;
     for (const event of buffered) {
@@ -298,6 +333,17 @@ export class ChatGateway
     const joins = this.pending.get(join.threadId) ?? new Set();
     joins.add(join);
     this.pending.set(join.threadId, joins);
+  }
+
+  private dropPendingOf(socket: ChatSocket, threadId?: string): void {
+    const threads = threadId === undefined ? [...this.pending.keys()] : [threadId];
+    for (const id of threads) {
+      for (const join of this.pending.get(id) ?? []) {
+        if (join.socket === socket) {
+          this.dropPending(join);
+        }
+      }
+    }
   }
 
   private dropPending(join: PendingJoin): boolean {

@@ -2,6 +2,7 @@ import type { AppConfig, RedisConnections } from '@app/common';
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
+import type { Redis } from 'ioredis';
 import type { Server, ServerOptions } from 'socket.io';
 
 /** The largest socket packet accepted: room for the longest valid message with JSON escaping. */
@@ -44,12 +45,36 @@ export class ConfabIoAdapter extends IoAdapter {
       },
     });
     if (this.redis.enabled) {
-      server.adapter(
-        createAdapter(this.redis.create('io-pub'), this.redis.create('io-sub'), { requestsTimeout: 2000 }),
-      );
+      const pub = outageTolerant(this.redis.create('io-pub'));
+      const sub = outageTolerant(this.redis.create('io-sub'));
+      server.adapter(createAdapter(pub, sub, { requestsTimeout: 2000 }));
     }
     return server;
   }
+}
+
+/**
+ * The Redis adapter fires commands without handling their failure (`publish`, `psubscribe`, `unsubscribe` on close),
+ * and while Redis is down they fail at once: each would be an unhandled rejection, which ends the process. The client
+ * is handed over with every promise it returns marked as handled (callers that await still see the rejection); the
+ * failure itself is logged by the connection, which reconnects and resubscribes by itself.
+ */
+function outageTolerant(client: Redis): Redis {
+  return new Proxy(client, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function' || property === 'constructor') {
+        return value;
+      }
+      return (...args: unknown[]): unknown => {
+        const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (result instanceof Promise) {
+          result.catch(() => undefined);
+        }
+        return result;
+      };
+    },
+  });
 }
 
 function isSameOrigin(origin: string, host: string | undefined): boolean {

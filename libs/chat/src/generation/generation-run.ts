@@ -100,7 +100,21 @@ export class GenerationRun {
       }
     }
     this.emitPending();
-    const outcome = await this.finish(error);
+    let outcome: RunOutcome;
+    try {
+      outcome = await this.finish(error);
+    } catch (err) {
+      // The reply could not be stored: still end it for everyone waiting on it, or they would wait forever.
+      this.logger.error({ err }, 'storing the reply failed');
+      const failure = new AppError('internal', 'The reply could not be stored');
+      outcome = { message: { ...this.input.assistant, content: this.content, status: 'error' }, error: failure };
+      this.bus.publish({
+        type: 'message:error',
+        threadId: this.input.threadId,
+        messageId: this.messageId,
+        error: { code: failure.code, message: failure.message },
+      });
+    }
     this.resolveDone(outcome);
     return outcome;
   }

@@ -11,17 +11,28 @@ const STOPS = 'confab:generation-stop';
 const INFLIGHT_TTL_MS = 60_000;
 const metaKey = (threadId: string) => `confab:inflight:${threadId}:meta`;
 const contentKey = (threadId: string) => `confab:inflight:${threadId}:content`;
+/** Drops a finished reply's in-flight state unless another reply of the thread has taken its place meanwhile. */
+const DROP_IF_REPLY = `if redis.call('HGET', KEYS[1], 'messageId') == ARGV[1] then return redis.call('DEL', KEYS[1], KEYS[2]) end
+return 0`;
 
 interface Envelope {
   origin: string;
   event: ThreadEvent;
 }
 
+/** A thread whose in-flight state in Redis may be wrong because a write failed: which reply it was about. */
+interface Stale {
+  /** null: the thread was deleted. */
+  messageId: string | null;
+}
+
 /**
  * The thread event channel across instances. Local listeners still get events synchronously; every event is also
  * published on one Redis channel, in the same MULTI as the in-flight state it changes, so a snapshot read on any
  * instance is exactly the state after some published event: a late joiner drops deltas up to the snapshot's `seq`
- * and misses none after it. If Redis is down, instances keep serving their own listeners and catch up when it returns.
+ * and misses none after it. If Redis is down, instances keep serving their own listeners; events published meanwhile
+ * do not reach the other instances, but the in-flight state is rewritten whole once Redis answers again (a restarted
+ * Redis is empty, and appends made after a lost one would leave a gap), so late joiners and remote stops work again.
  */
 export class RedisThreadEventBus extends ThreadEventBus implements OnApplicationShutdown {
   private readonly logger = new Logger('ThreadEventBus');
@@ -29,11 +40,14 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
   private readonly pub: Redis;
   private readonly sub: Redis;
   private failing = false;
+  /** Threads whose state in Redis is to be rewritten; an entry is replaced (a new object) on each new failure. */
+  private readonly stale = new Map<string, Stale>();
   override readonly distributed = true;
 
   constructor(redis: RedisConnections) {
     super();
     this.pub = redis.client;
+    this.pub.on('ready', () => this.resync());
     this.sub = redis.create('events-sub');
     void this.sub.subscribe(EVENTS, STOPS).catch((err: Error) => this.logger.warn(`subscribe failed: ${err.message}`));
     this.sub.on('message', (channel: string, raw: string) => this.onMessage(channel, raw));
@@ -43,26 +57,35 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
     this.track(event);
     this.deliver(event);
     const payload = JSON.stringify({ origin: this.origin, event } satisfies Envelope);
+    const stale = this.stale.get(event.threadId);
     const multi = this.pub.multi();
+    let reply: string | null | undefined; // the reply whose in-flight state this event changes; null: all of them
     switch (event.type) {
       case 'message:created':
         if (event.message.role === 'assistant' && event.message.status === 'streaming') {
-          multi
-            .del(contentKey(event.threadId))
-            .hset(metaKey(event.threadId), 'messageId', event.message.id, 'seq', '0')
-            .pexpire(metaKey(event.threadId), INFLIGHT_TTL_MS);
+          reply = event.message.id;
+          this.writeInFlight(multi, event.threadId);
         }
         break;
       case 'message:delta':
-        multi
-          .hset(metaKey(event.threadId), 'seq', String(event.seq))
-          .append(contentKey(event.threadId), event.delta)
-          .pexpire(metaKey(event.threadId), INFLIGHT_TTL_MS)
-          .pexpire(contentKey(event.threadId), INFLIGHT_TTL_MS);
+        reply = event.messageId;
+        if (stale) {
+          this.writeInFlight(multi, event.threadId);
+        } else {
+          multi
+            .hset(metaKey(event.threadId), 'seq', String(event.seq))
+            .append(contentKey(event.threadId), event.delta)
+            .pexpire(metaKey(event.threadId), INFLIGHT_TTL_MS)
+            .pexpire(contentKey(event.threadId), INFLIGHT_TTL_MS);
+        }
         break;
       case 'message:done':
       case 'message:error':
+        reply = event.type === 'message:done' ? event.message.id : event.messageId;
+        multi.del(metaKey(event.threadId), contentKey(event.threadId));
+        break;
       case 'thread:deleted':
+        reply = null;
         multi.del(metaKey(event.threadId), contentKey(event.threadId));
         break;
       case 'thread:updated':
@@ -70,8 +93,19 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
     }
     multi.publish(EVENTS, payload);
     multi.exec().then(
-      () => this.recovered(),
-      (err: Error) => this.failed(err),
+      () => {
+        this.recovered();
+        // Everything but an append writes the whole state: the thread is clean unless a later write failed.
+        if (reply !== undefined && this.stale.get(event.threadId) === stale) {
+          this.stale.delete(event.threadId);
+        }
+      },
+      (err: Error) => {
+        this.failed(err);
+        if (reply !== undefined) {
+          this.stale.set(event.threadId, { messageId: reply });
+        }
+      },
     );
   }
 
@@ -109,6 +143,45 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
 
   onApplicationShutdown(): void {
     this.sub.disconnect();
+  }
+
+  /** The in-flight reply of a generation running here, written whole (meta and content) into `multi`. */
+  private writeInFlight(multi: ReturnType<Redis['multi']>, threadId: string): void {
+    const reply = this.inFlight.get(threadId);
+    if (!reply) {
+      return;
+    }
+    multi
+      .hset(metaKey(threadId), 'messageId', reply.messageId, 'seq', String(reply.seq))
+      .set(contentKey(threadId), reply.content)
+      .pexpire(metaKey(threadId), INFLIGHT_TTL_MS)
+      .pexpire(contentKey(threadId), INFLIGHT_TTL_MS);
+  }
+
+  /**
+   * On every (re)connection: writes the state of the generations running here whole (Redis may have restarted
+   * empty) and drops the state of replies whose end could not be written.
+   */
+  private resync(): void {
+    for (const threadId of new Set([...this.inFlight.keys(), ...this.stale.keys()])) {
+      const stale = this.stale.get(threadId);
+      const multi = this.pub.multi();
+      if (this.inFlight.has(threadId)) {
+        this.writeInFlight(multi, threadId);
+      } else if (stale?.messageId === null) {
+        multi.del(metaKey(threadId), contentKey(threadId));
+      } else if (stale) {
+        multi.eval(DROP_IF_REPLY, 2, metaKey(threadId), contentKey(threadId), stale.messageId);
+      }
+      multi.exec().then(
+        () => {
+          if (this.stale.get(threadId) === stale) {
+            this.stale.delete(threadId);
+          }
+        },
+        (err: Error) => this.failed(err),
+      );
+    }
   }
 
   private onMessage(channel: string, raw: string): void {

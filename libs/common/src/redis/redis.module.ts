@@ -5,6 +5,8 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 /**
  * The Redis connections when REDIS_URL is set, or `enabled: false`. Commands fail fast while Redis is down
  * (no offline queue) so callers can fall back to process-local behaviour; ioredis keeps reconnecting.
+ * Subscriber connections (names ending in `sub`) are the exception: their (un)subscribe commands wait for the
+ * connection however long it takes, since a subscription that failed once is never renewed on reconnect.
  */
 @Injectable()
 export class RedisConnections implements OnApplicationShutdown {
@@ -24,7 +26,7 @@ export class RedisConnections implements OnApplicationShutdown {
     const client = new Redis(this.config.redisUrl, {
       connectionName: `confab-${name}`,
       enableOfflineQueue: name.endsWith('sub'),
-      maxRetriesPerRequest: 1,
+      maxRetriesPerRequest: name.endsWith('sub') ? null : 1,
       retryStrategy: (times) => Math.min(times * 200, 2000),
     });
     let healthy = true;
