@@ -18,7 +18,7 @@ describe('server start-up', () => {
 
   it('should serve health on the embedded database and keep data across a restart', async () => {
     const dataDir = tempDir();
-    const first = await startServer({ DATA_DIR: dataDir });
+    const first = await startServer({ DATA_DIR: dataDir, BCRYPT_COST: '4' });
     const health = await (await fetch(`${first.url}/api/health`)).json();
     expect(health).toEqual({ status: 'ok', database: 'sqlite', redis: 'disabled' });
     const ready = await fetch(`${first.url}/api/health/ready`);
@@ -44,7 +44,7 @@ describe('server start-up', () => {
     await expect(first.stop('SIGTERM')).resolves.toEqual({ code: null, signal: 'SIGTERM' });
     expect(existsSync(`${dataDir}/confab.db-wal`)).toBe(false);
     const secret = readFileSync(`${dataDir}/jwt-secret`, 'utf8');
-    const second = await startServer({ DATA_DIR: dataDir });
+    const second = await startServer({ DATA_DIR: dataDir, BCRYPT_COST: '4' });
     expect(readFileSync(`${dataDir}/jwt-secret`, 'utf8')).toBe(secret);
     // Data written before the restart is there after it, and the access token is still valid (same secret).
     const kept = await fetch(`${second.url}/api/threads/${thread.id}`, { headers: auth });
@@ -57,5 +57,5 @@ describe('server start-up', () => {
     });
     expect(login.status).toBe(200);
     await second.stop();
-  });
+  }, 30_000);
 });
