@@ -134,6 +134,25 @@ describe('Conversations (REST + SSE)', () => {
       expect(events.at(-1)).toMatchObject({ event: 'done', data: { status: 'stopped' } });
     });
 
+    it('should stop a user\u2019s running reply when the account is deleted, recording nothing for it', async () => {
+      const carol = await app.signUp();
+      const thread = await newThread(app, carol);
+      app.upstream.enqueue({ tokens: Array.from({ length: 100 }, (_, i) => `y${i} `), tokenDelayMs: 20 });
+      const stream = await sse(app, carol, `/threads/${thread.id}/messages`, { content: 'long' });
+      let e = await stream.next();
+      while (e && e.event !== 'delta') {
+        e = await stream.next();
+      }
+      const deleted = await app.request('DELETE', '/auth/me', {
+        token: carol.accessToken,
+        body: { password: carol.password },
+      });
+      expect(deleted.status).toBe(204);
+      await app.upstream.clientClosed(app.upstream.chatRequests[0]);
+      const events = await stream.all();
+      expect(events.at(-1)).toMatchObject({ event: 'done', data: { status: 'stopped' } });
+    });
+
     it('should answer not_found to every thread route for another user\u2019s thread', async () => {
       const thread = await newThread(app, alice);
       const sent = await send(app, alice, thread.id, { content: 'mine' });

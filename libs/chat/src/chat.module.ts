@@ -1,4 +1,5 @@
 import { AiModule } from '@app/ai';
+import { AuthModule } from '@app/auth';
 import { RedisConnections } from '@app/common';
 import { Module } from '@nestjs/common';
 import { MessagesController } from './controllers/messages.controller';
@@ -13,7 +14,7 @@ import { ThreadService } from './thread.service';
 
 /** Threads, messages and the one generation pipeline, with their REST + SSE routes. */
 @Module({
-  imports: [AiModule],
+  imports: [AiModule, AuthModule],
   controllers: [ModelsController, ThreadsController, MessagesController],
   providers: [
     ThreadService,

@@ -7,7 +7,6 @@ import { ListMessagesQuery } from '../dto/thread.dto';
 import { GenerationService, type Started } from '../generation/generation.service';
 import { ReplyFollower } from '../generation/reply-follower';
 import { streamReply } from '../generation/sse-responder';
-import { ThreadEventBus } from '../generation/thread-event-bus';
 import { MessageService } from '../message.service';
 
 @ApiTags('messages')
@@ -18,7 +17,6 @@ export class MessagesController {
     private readonly messages: MessageService,
     private readonly generation: GenerationService,
     private readonly follower: ReplyFollower,
-    private readonly bus: ThreadEventBus,
   ) {}
 
   @Get('messages')
@@ -69,7 +67,7 @@ export class MessagesController {
 
   private async respond(auth: AuthUser, req: Request, res: Response, started: Started): Promise<void> {
     if (req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream') {
-      streamReply(res, started, this.follower, this.bus);
+      await streamReply(res, auth.userId, started, this.follower);
       return;
     }
     res.status(201).json(await this.follower.outcome(auth.userId, started));

@@ -26,6 +26,8 @@ export interface RunInput {
 export interface RunOutcome {
   message: MessageEntity;
   error: AppError | null;
+  /** False when the reply's row was gone at the end (its thread or owner was deleted meanwhile). */
+  persisted: boolean;
 }
 
 /**
@@ -58,6 +60,10 @@ export class GenerationRun {
 
   get messageId(): string {
     return this.input.assistant.id;
+  }
+
+  get ownerId(): string {
+    return this.input.scope.ownerId;
   }
 
   get threadId(): string {
@@ -107,7 +113,11 @@ export class GenerationRun {
       // The reply could not be stored: still end it for everyone waiting on it, or they would wait forever.
       this.logger.error({ err }, 'storing the reply failed');
       const failure = new AppError('internal', 'The reply could not be stored');
-      outcome = { message: { ...this.input.assistant, content: this.content, status: 'error' }, error: failure };
+      outcome = {
+        message: { ...this.input.assistant, content: this.content, status: 'error' },
+        error: failure,
+        persisted: false,
+      };
       this.bus.publish({
         type: 'message:error',
         threadId: this.input.threadId,
@@ -172,13 +182,13 @@ export class GenerationRun {
       promptTokens: this.input.promptTokens,
       completionTokens: this.input.countText(this.content),
     };
-    const stored = (await this.messages.update(this.input.scope, this.messageId, {
+    const updated = await this.messages.update(this.input.scope, this.messageId, {
       content: this.content,
       status,
       usage,
-    })) ??
-      // The thread was deleted meanwhile: report what was generated without a row to hold it.
-      { ...this.input.assistant, content: this.content, status, usage };
+    });
+    // Without a row (the thread was deleted meanwhile) report what was generated all the same.
+    const stored = updated ?? { ...this.input.assistant, content: this.content, status, usage };
     if (error) {
       this.bus.publish({
         type: 'message:error',
@@ -189,6 +199,6 @@ export class GenerationRun {
     } else {
       this.bus.publish({ type: 'message:done', threadId: this.input.threadId, message: this.view(stored) });
     }
-    return { message: stored, error };
+    return { message: stored, error, persisted: updated !== null };
   }
 }

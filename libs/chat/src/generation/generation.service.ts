@@ -1,4 +1,4 @@
-import type { AuthUser } from '@app/auth';
+import { AccountEvents, type AuthUser } from '@app/auth';
 import { APP_CONFIG, AppError, type AppConfig } from '@app/common';
 import { fitContext, generateTitle, ModelCatalog, ModelProvider, TokenCounter, type ChatTurn } from '@app/ai';
 import {
@@ -61,6 +61,7 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     private readonly catalog: ModelCatalog,
     private readonly tokens: TokenCounter,
     private readonly bus: ThreadEventBus,
+    private readonly accountEvents: AccountEvents,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -71,9 +72,20 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
         this.runs.get(event.threadId)?.stop();
       }
     });
+    // A user deleted or disabled (every session revoked) stops spending tokens at once, on every instance.
+    const offAccount = this.accountEvents.on((event) => {
+      if (event.type === 'revoked' && event.sessionIds === 'all') {
+        for (const run of this.runs.values()) {
+          if (run.ownerId === event.userId) {
+            run.stop();
+          }
+        }
+      }
+    });
     this.unsubscribeStop = () => {
       offStop();
       offDeleted();
+      offAccount();
     };
     // Replies left `streaming` by a process that died long enough ago that its lease has expired.
     const failed = await this.messages.failStale(new Date(Date.now() - 2 * LEASE_MS));
@@ -250,7 +262,7 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     }, LEASE_MS / 3);
     try {
       const outcome = await run.run();
-      if (outcome.message.usage) {
+      if (outcome.persisted && outcome.message.usage) {
         await this.usage.add(auth.userId, outcome.message.usage, new Date());
       }
       if (outcome.message.status === 'complete' && userMessage.parentId === null && thread.title === DEFAULT_TITLE) {

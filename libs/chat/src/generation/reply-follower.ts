@@ -4,11 +4,17 @@ import { Injectable } from '@nestjs/common';
 import { toMessageView, type MessageView } from '../presenters';
 import type { Started } from './generation.service';
 import { ThreadEventBus } from './thread-event-bus';
-import type { ThreadEvent } from './thread-events';
+import type { InFlightReply, ThreadEvent } from './thread-events';
 
 export type ReplyEvent = Extract<ThreadEvent, { type: 'message:delta' | 'message:done' | 'message:error' }>;
 
-/** Follows one reply on the thread's event channel: what SSE responses and waiting REST calls relay. */
+export interface AttachedReply {
+  /** The reply as far as it has got when the caller starts relaying; later deltas have `seq` above `sofar.seq`. */
+  sofar: InFlightReply;
+  detach: () => void;
+}
+
+/** Follows one reply on its thread's event channel: what SSE responses and waiting REST calls relay. */
 @Injectable()
 export class ReplyFollower {
   constructor(
@@ -17,25 +23,66 @@ export class ReplyFollower {
   ) {}
 
   /**
-   * Calls `onEvent` for each later delta and the final done/error of the reply, then stops. The subscription is
-   * made synchronously, so nothing published after this call is missed. Returns the unsubscribe function.
+   * Attaches to a reply wherever it is generated: subscribes first, then reads where it has got (the in-flight
+   * snapshot, or the stored message once it has ended), and relays only what comes after that, so the caller sees
+   * no gap and no duplicate. `onStart` runs once with the state so far, before any `onEvent`; the reply's end
+   * (done or error) is always the last event.
    */
-  follow(threadId: string, messageId: string, onEvent: (event: ReplyEvent) => void): () => void {
-    const unsubscribe = this.bus.subscribe((event) => {
-      if (event.threadId !== threadId) {
+  async attach(
+    ownerId: string,
+    started: Started,
+    onStart: (sofar: InFlightReply) => void,
+    onEvent: (event: ReplyEvent) => void,
+  ): Promise<AttachedReply> {
+    const { threadId, id: messageId } = started.assistantMessage;
+    let buffer: ReplyEvent[] | null = [];
+    let sofar: InFlightReply = { messageId, content: started.assistantMessage.content, seq: 0 };
+    let ended = false;
+    const relay = (event: ReplyEvent) => {
+      if (ended || (event.type === 'message:delta' && event.seq <= sofar.seq)) {
         return;
       }
-      if (event.type === 'message:delta' && event.messageId === messageId) {
-        onEvent(event);
-      } else if (
+      ended = event.type !== 'message:delta';
+      if (ended) {
+        detach();
+      }
+      onEvent(event);
+    };
+    const detach = this.bus.subscribeThread(threadId, (event) => {
+      const mine =
+        (event.type === 'message:delta' && event.messageId === messageId) ||
         (event.type === 'message:done' && event.message.id === messageId) ||
-        (event.type === 'message:error' && event.messageId === messageId)
-      ) {
-        unsubscribe();
-        onEvent(event);
+        (event.type === 'message:error' && event.messageId === messageId);
+      if (mine) {
+        buffer ? buffer.push(event as ReplyEvent) : relay(event as ReplyEvent);
       }
     });
-    return unsubscribe;
+    let end: ReplyEvent | null = null;
+    if (started.assistantMessage.status !== 'streaming') {
+      end = endOf(toMessageView(started.assistantMessage));
+    } else if (!started.run) {
+      // Generated elsewhere (a retry reaching another instance) or already over: read where it has got.
+      const snapshot = await this.bus.snapshot(threadId);
+      const stored = await this.messages.findById(ownerScope(ownerId), messageId);
+      if (snapshot?.messageId === messageId) {
+        sofar = snapshot;
+      } else if (stored) {
+        sofar = { messageId, content: stored.content, seq: 0 };
+      }
+      if (stored && stored.status !== 'streaming') {
+        end = endOf(toMessageView(stored));
+      }
+    } else {
+      sofar = this.bus.localSnapshot(threadId) ?? sofar;
+    }
+    onStart(sofar);
+    const buffered: ReplyEvent[] = buffer;
+    buffer = null;
+    buffered.forEach(relay);
+    if (end) {
+      relay(end);
+    }
+    return { sofar, detach };
   }
 
   /** Waits for the reply's end and returns it as stored; throws the generation's error as an AppError. */
@@ -44,33 +91,36 @@ export class ReplyFollower {
     started: Started,
   ): Promise<{ userMessage: MessageView; assistantMessage: MessageView }> {
     const userMessage = toMessageView(started.userMessage);
-    let assistant: MessageView = toMessageView(started.assistantMessage);
-    if (started.run) {
+    if (started.run && started.run.messageId === started.assistantMessage.id) {
       const outcome = await started.run.done;
       if (outcome.error) {
         throw outcome.error;
       }
-      assistant = started.run.view(outcome.message);
-    } else if (started.assistantMessage.status === 'streaming') {
-      const end = await new Promise<ReplyEvent>((resolve) => {
-        const unsubscribe = this.follow(started.assistantMessage.threadId, started.assistantMessage.id, (event) => {
-          if (event.type !== 'message:delta') {
-            resolve(event);
-          }
-        });
-        // It may have ended between the read and the subscription.
-        void this.messages.findById(ownerScope(ownerId), started.assistantMessage.id).then((m) => {
-          if (m && m.status !== 'streaming') {
-            unsubscribe();
-            resolve({ type: 'message:done', threadId: m.threadId, message: toMessageView(m) });
-          }
-        });
-      });
-      if (end.type === 'message:error') {
-        throw new AppError(end.error.code, end.error.message);
-      }
-      assistant = end.type === 'message:done' ? end.message : assistant;
+      return { userMessage, assistantMessage: started.run.view(outcome.message) };
     }
-    return { userMessage, assistantMessage: assistant };
+    const end = await new Promise<ReplyEvent>((resolve) => {
+      void this.attach(
+        ownerId,
+        started,
+        () => undefined,
+        (event) => event.type !== 'message:delta' && resolve(event),
+      );
+    });
+    if (end.type === 'message:error') {
+      throw new AppError(end.error.code, end.error.message);
+    }
+    return { userMessage, assistantMessage: (end as Extract<ReplyEvent, { type: 'message:done' }>).message };
   }
+}
+
+/** The end event of a stored reply that is no longer streaming. */
+function endOf(message: MessageView): ReplyEvent {
+  return message.status === 'error'
+    ? {
+        type: 'message:error',
+        threadId: message.threadId,
+        messageId: message.id,
+        error: { code: 'upstream_error', message: 'The reply failed' },
+      }
+    : { type: 'message:done', threadId: message.threadId, message };
 }

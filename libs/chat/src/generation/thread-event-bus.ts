@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import type { InFlightReply, ThreadEvent } from './thread-events';
 
@@ -16,6 +16,9 @@ export type ThreadEventListener = (event: ThreadEvent) => void;
 export class ThreadEventBus {
   protected readonly emitter = new EventEmitter();
   protected readonly inFlight = new Map<string, InFlightReply>();
+  private readonly everything = new Set<ThreadEventListener>();
+  private readonly byThread = new Map<string, Set<ThreadEventListener>>();
+  private readonly busLogger = new Logger('ThreadEventBus');
   /** True when generations may run in other processes (events and snapshots cross instances). */
   readonly distributed: boolean = false;
 
@@ -29,10 +32,26 @@ export class ThreadEventBus {
     this.deliver(event);
   }
 
-  /** Listens to every thread's events; returns the unsubscribe function. */
+  /** Listens to every thread's events (the gateway); returns the unsubscribe function. */
   subscribe(listener: ThreadEventListener): () => void {
-    this.emitter.on('event', listener);
-    return () => this.emitter.off('event', listener);
+    this.everything.add(listener);
+    return () => this.everything.delete(listener);
+  }
+
+  /** Listens to one thread's events (an SSE response, a waiting request): cost per event stays O(its listeners). */
+  subscribeThread(threadId: string, listener: ThreadEventListener): () => void {
+    let listeners = this.byThread.get(threadId);
+    if (!listeners) {
+      listeners = new Set();
+      this.byThread.set(threadId, listeners);
+    }
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && this.byThread.get(threadId) === listeners) {
+        this.byThread.delete(threadId);
+      }
+    };
   }
 
   /** The in-flight reply of a generation running in this process, if any. */
@@ -92,7 +111,17 @@ export class ThreadEventBus {
     }
   }
 
+  /** Calls every listener of the event; one that throws is logged and never stops the others or the publisher. */
   protected deliver(event: ThreadEvent): void {
-    this.emitter.emit('event', event);
+    const threadListeners = this.byThread.get(event.threadId);
+    for (const listeners of threadListeners ? [this.everything, threadListeners] : [this.everything]) {
+      for (const listener of [...listeners]) {
+        try {
+          listener(event);
+        } catch (err) {
+          this.busLogger.error({ err }, 'thread event listener failed');
+        }
+      }
+    }
   }
 }
