@@ -54,7 +54,11 @@ export class ReplyFollower {
         (event.type === 'message:done' && event.message.id === messageId) ||
         (event.type === 'message:error' && event.messageId === messageId);
       if (mine) {
-        buffer ? buffer.push(event as ReplyEvent) : relay(event as ReplyEvent);
+        if (buffer) {
+          buffer.push(event as ReplyEvent);
+        } else {
+          relay(event as ReplyEvent);
+        }
       }
     });
     let end: ReplyEvent | null = null;
@@ -103,7 +107,11 @@ export class ReplyFollower {
         ownerId,
         started,
         () => undefined,
-        (event) => event.type !== 'message:delta' && resolve(event),
+        (event) => {
+          if (event.type !== 'message:delta') {
+            resolve(event);
+          }
+        },
       );
     });
     if (end.type === 'message:error') {
