@@ -229,6 +229,9 @@ describe('ChatGateway', () => {
         ['message:send', [{ threadId: thread.id, content: 'hi', temperature: 'hot' }]],
         ['thread:leave', [null]],
         ['generation:stop', [{ threadId: 'not-an-id' }]],
+        // socket.io parses JSON, so these arrive as own properties, exactly as an attacker would send them
+        ['thread:join', [JSON.parse(`{"threadId":"${thread.id}","__proto__":{"x":1}}`)]],
+        ['message:send', [JSON.parse(`{"threadId":"${thread.id}","content":"hi","constructor":{"role":"admin"}}`)]],
       ];
       for (const [event, args] of cases) {
         const ack = await socket.emitAck(event, ...args);

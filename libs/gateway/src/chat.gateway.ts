@@ -8,7 +8,7 @@ import {
   toMessageView,
   toThreadView,
 } from '@app/chat';
-import { AppError, validationDetails } from '@app/common';
+import { AppError, prototypeKeyDetails, validationDetails } from '@app/common';
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
 import {
   ConnectedSocket,
@@ -248,6 +248,10 @@ export class ChatGateway
       }
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         throw AppError.validation([{ field: 'payload', message: 'payload must be an object' }]);
+      }
+      const prototypeKeys = prototypeKeyDetails(body);
+      if (prototypeKeys.length > 0) {
+        throw AppError.validation(prototypeKeys);
       }
       const payload = plainToInstance(type, body);
       const errors = await validate(payload, {

@@ -70,6 +70,15 @@ describe(loadConfig.name, () => {
       { id: 'llama3', contextWindow: undefined },
     ]);
     expect(config.defaultModel).toBe('llama3');
+    const colons = loadConfig({
+      DATA_DIR: dataDir(),
+      MODELS: 'llama3.1:8b,llama3.1:8b:131072,meta-llama/llama-3.1-8b-instruct:free',
+    });
+    expect(colons.models).toEqual([
+      { id: 'llama3.1:8b', contextWindow: undefined },
+      { id: 'llama3.1:8b', contextWindow: 131072 },
+      { id: 'meta-llama/llama-3.1-8b-instruct:free', contextWindow: undefined },
+    ]);
     expect(config.corsOrigins).toEqual(['https://a.example.com', 'http://localhost:5173']);
     expect(config.signupRateLimit).toEqual({ limit: 3, windowMs: 600_000 });
     expect(config.trustProxy).toBe(1);

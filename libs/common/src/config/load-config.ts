@@ -170,7 +170,8 @@ function parseModels(raw: string | undefined, problems: string[]): ModelSpec[] |
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean)) {
-    const match = /^([^:\s]+)(?::(\d+))?$/.exec(part);
+    // Ids may hold colons (Ollama's llama3.1:8b, OpenRouter's :free); only a trailing :<digits> is the window.
+    const match = /^(\S+?)(?::(\d+))?$/.exec(part);
     if (!match || (match[2] !== undefined && Number(match[2]) < 256)) {
       problems.push(`MODELS entries must be "id" or "id:contextWindow" with a window of at least 256 (got "${part}")`);
       continue;

@@ -46,6 +46,11 @@ export function toErrorBody(exception: unknown, logger: Logger): { body: ErrorBo
   if (exception instanceof AppError) {
     return { body: errorBody(exception), retryAfterSeconds: exception.extra.retryAfterSeconds };
   }
+  // Express's JSON parser error (Nest wraps it in a 400 with the parser's message, which quotes the body:
+  // never echo it, it may hold a password).
+  if (exception instanceof HttpException && exception.cause instanceof SyntaxError) {
+    return { body: { statusCode: 400, error: 'validation_failed', message: 'Malformed JSON body', details: [] } };
+  }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const code = STATUS_CODES[status];
