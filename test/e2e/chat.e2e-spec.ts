@@ -476,6 +476,19 @@ describe('Conversations (REST + SSE)', () => {
       expect(reply.body.assistantMessage.contextOmitted).toBe(history.length - (last.length - 1));
     });
 
+    it('should send a long branch whole when it fits the window (more than one page of history)', async () => {
+      const thread = await newThread(app, alice);
+      app.upstream.script = () => ({ tokens: ['ok'] });
+      let reply: any;
+      for (let i = 0; i < 70; i++) {
+        reply = await send(app, alice, thread.id, { content: `n${i}` });
+      }
+      const last = app.upstream.chatRequests.at(-1)!.body.messages as { role: string; content: string }[];
+      expect(last).toHaveLength(139);
+      expect(last[0]).toEqual({ role: 'user', content: 'n0' });
+      expect(reply.body.assistantMessage.contextOmitted).toBeUndefined();
+    });
+
     it('should refuse a send once the daily quota is spent', async () => {
       const quota = await startChatApp({ USER_DAILY_TOKEN_LIMIT: '30' });
       try {

@@ -613,28 +613,38 @@ export function repositoryContract(adapter: string, mongodbUri: () => string | n
         const full = await r.messages.branch(s, thread.id, a2.id, { limit: 50 });
         expect(full.items.map((m) => m.content)).toEqual(['q1', 'a1', 'q2', 'a2']);
         expect(full.nextBefore).toBeNull();
+        expect(full.total).toBe(4);
         const other = await r.messages.branch(s, thread.id, a2b.id, { limit: 50 });
         expect(other.items.map((m) => m.content)).toEqual(['q1', 'a1', "q2'", "a2'"]);
         const newest = await r.messages.branch(s, thread.id, a2.id, { limit: 3 });
         expect(newest.items.map((m) => m.content)).toEqual(['a1', 'q2', 'a2']);
         expect(newest.nextBefore).toBe(a1.id);
+        expect(newest.total).toBe(4);
         const older = await r.messages.branch(s, thread.id, a2.id, { limit: 3, before: newest.nextBefore });
         expect(older.items.map((m) => m.content)).toEqual(['q1']);
         expect(older.nextBefore).toBeNull();
+        expect(older.total).toBe(4);
+        await expect(r.messages.branch(s, thread.id, a2.id, { limit: 3, before: q1.id })).resolves.toEqual({
+          items: [],
+          nextBefore: null,
+          total: 4,
+        });
         const exact = await r.messages.branch(s, thread.id, a2.id, { limit: 2, before: q2.id });
         expect(exact.items.map((m) => m.content)).toEqual(['q1', 'a1']);
         expect(exact.nextBefore).toBeNull();
-        // a `before` off the branch, a foreign owner, or an unknown leaf give nothing
+        // a `before` off the branch gives no messages; a foreign owner or an unknown leaf give no branch at all
         await expect(r.messages.branch(s, thread.id, a2.id, { limit: 5, before: a2b.id })).resolves.toEqual({
           items: [],
           nextBefore: null,
+          total: 4,
         });
         await expect(
           r.messages.branch(ownerScope((await newUser()).id), thread.id, a2.id, { limit: 5 }),
-        ).resolves.toEqual({ items: [], nextBefore: null });
+        ).resolves.toEqual({ items: [], nextBefore: null, total: 0 });
         await expect(r.messages.branch(s, thread.id, 'ffffffffffffffffffffffff', { limit: 5 })).resolves.toEqual({
           items: [],
           nextBefore: null,
+          total: 0,
         });
         const tree = await r.messages.listTree(s, thread.id);
         expect(tree.map((m) => m.content)).toEqual(['q1', 'a1', 'q2', 'a2', "q2'", "a2'"]);

@@ -26,8 +26,8 @@ import { ThreadEventBus } from './thread-event-bus';
 
 /** How long a generation holds its thread; renewed while it runs, so a crashed instance frees the thread. */
 const LEASE_MS = 30_000;
-/** The most history read to build a prompt; older turns would not fit any context window anyway. */
-const HISTORY_LIMIT = 100;
+/** History is read this many messages at a time, newest first, until the context window is full. */
+const HISTORY_PAGE = 100;
 /** Reply budget when the client sets none. */
 const DEFAULT_REPLY_BUDGET = 1024;
 
@@ -307,18 +307,29 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     maxTokens?: number,
   ) {
     const info = await this.catalog.resolve(model);
-    const { items } = await this.messages.branch(scope, thread.id, userMessage.id, { limit: HISTORY_LIMIT });
-    const history: ChatTurn[] = items
-      .filter((m) => m.role === 'user' || m.content.length > 0)
-      .map((m) => ({ role: m.role, content: m.content }));
     const replyBudget = Math.min(maxTokens ?? DEFAULT_REPLY_BUDGET, Math.floor(info.contextWindow / 2));
-    return fitContext({
+    const toTurn = (m: MessageEntity): ChatTurn => ({ role: m.role, content: m.content });
+    // Read the branch backwards a page at a time, only as far as the window can reach.
+    const items: MessageEntity[] = [];
+    let before: string | null = null;
+    let total = 0;
+    let tokens = 0;
+    do {
+      const page = await this.messages.branch(scope, thread.id, userMessage.id, { limit: HISTORY_PAGE, before });
+      items.unshift(...page.items);
+      total = page.total;
+      tokens += this.tokens.countTurns(page.items.map(toTurn));
+      before = page.nextBefore;
+    } while (before && tokens < info.contextWindow - replyBudget);
+    const fitted = fitContext({
       systemPrompt: thread.systemPrompt,
-      history,
+      // A reply that failed before its first token has nothing to show the model.
+      history: items.filter((m) => m.role === 'user' || m.content.length > 0).map(toTurn),
       contextWindow: info.contextWindow,
       replyBudget,
       count: (turns) => this.tokens.countTurns(turns),
     });
+    return { ...fitted, omitted: fitted.omitted + (total - items.length) };
   }
 
   private async checkQuota(auth: AuthUser): Promise<void> {

@@ -109,7 +109,7 @@ export class MongoMessageRepository extends MessageRepository {
     leafId: string,
     query: { limit: number; before?: string | null },
   ): Promise<BranchPage> {
-    const empty: BranchPage = { items: [], nextBefore: null };
+    let empty: BranchPage = { items: [], nextBefore: null, total: 0 };
     // Walk from the leaf to the root over the thread's (id, parent) pairs, read once: chain[0] is the leaf.
     const links = await this.m.messages
       .find({ threadId, ownerId: scope.ownerId }, { _id: 1, parentId: 1 })
@@ -123,6 +123,7 @@ export class MongoMessageRepository extends MessageRepository {
       seen.add(id);
       id = parentOf.get(id) ?? null;
     }
+    empty = { ...empty, total: chain.length };
     // Older than `before` (a message on this branch): the `limit` nearest ancestors, plus one to see if more remain.
     const before = query.before ?? null;
     const start = before === null ? -1 : chain.indexOf(before);
@@ -143,7 +144,7 @@ export class MongoMessageRepository extends MessageRepository {
       .filter((d): d is MessageDoc => d !== undefined)
       .reverse()
       .map(toMessage);
-    return { items, nextBefore: picked.length > query.limit ? page[page.length - 1] : null };
+    return { items, nextBefore: picked.length > query.limit ? page[page.length - 1] : null, total: chain.length };
   }
 
   async listTree(scope: OwnerScope, threadId: string): Promise<MessageEntity[]> {

@@ -128,6 +128,8 @@ export interface BranchPage {
   items: MessageEntity[];
   /** Pass as `before` for the next older page; null at the root. */
   nextBefore: string | null;
+  /** How many messages the whole branch holds, root to leaf (0 when the leaf is unknown to this owner). */
+  total: number;
 }
 
 export abstract class MessageRepository {

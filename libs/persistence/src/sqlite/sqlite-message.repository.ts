@@ -40,6 +40,13 @@ function toMessage(row: MessageRow): MessageEntity {
   };
 }
 
+/** The branch from the leaf up to the root: depth 0 is the leaf. */
+const CHAIN = `WITH RECURSIVE chain(id, parent_id, depth) AS (
+  SELECT id, parent_id, 0 FROM messages WHERE id = @leaf AND thread_id = @thread AND owner_id = @owner
+  UNION ALL
+  SELECT m.id, m.parent_id, c.depth + 1 FROM messages m JOIN chain c ON m.id = c.parent_id
+)`;
+
 const COLUMNS =
   'id, thread_id, owner_id, parent_id, role, content, model, status, prompt_tokens, completion_tokens, client_message_id, created_at, updated_at';
 
@@ -140,33 +147,31 @@ export class SqliteMessageRepository extends MessageRepository {
     query: { limit: number; before?: string | null },
   ): Promise<BranchPage> {
     // Walk from the leaf to the root (depth 0 = leaf), then take the `limit` nearest ancestors of `before`.
-    const rows = prepared(
-      this.db,
-      `WITH RECURSIVE chain(id, parent_id, depth) AS (
-         SELECT id, parent_id, 0 FROM messages WHERE id = @leaf AND thread_id = @thread AND owner_id = @owner
-         UNION ALL
-         SELECT m.id, m.parent_id, c.depth + 1 FROM messages m JOIN chain c ON m.id = c.parent_id
-       ),
-       start AS (SELECT COALESCE((SELECT depth FROM chain WHERE id = @before), CASE WHEN @before IS NULL THEN -1 END) AS d)
-       SELECT ${COLUMNS.split(', ')
-         .map((c) => `m.${c}`)
-         .join(', ')}, c.depth FROM chain c JOIN messages m ON m.id = c.id, start
-       WHERE start.d IS NOT NULL AND c.depth > start.d
-       ORDER BY c.depth ASC LIMIT @limit`,
-    ).all({
+    const params = {
       leaf: leafId,
       thread: threadId,
       owner: scope.ownerId,
       before: query.before ?? null,
       limit: query.limit + 1,
-    }) as (MessageRow & {
-      depth: number;
-    })[];
+    };
+    const rows = prepared(
+      this.db,
+      `${CHAIN},
+       start AS (SELECT COALESCE((SELECT depth FROM chain WHERE id = @before), CASE WHEN @before IS NULL THEN -1 END) AS d)
+       SELECT ${COLUMNS.split(', ')
+         .map((c) => `m.${c}`)
+         .join(', ')}, c.depth, (SELECT COUNT(*) FROM chain) AS total FROM chain c JOIN messages m ON m.id = c.id, start
+       WHERE start.d IS NOT NULL AND c.depth > start.d
+       ORDER BY c.depth ASC LIMIT @limit`,
+    ).all(params) as (MessageRow & { depth: number; total: number })[];
+    const total =
+      rows[0]?.total ?? (prepared(this.db, `${CHAIN} SELECT COUNT(*) AS n FROM chain`).get(params) as { n: number }).n;
     const page = rows.slice(0, query.limit);
     const oldest = page[page.length - 1];
     return {
       items: page.reverse().map(toMessage),
       nextBefore: rows.length > query.limit && oldest ? oldest.id : null,
+      total,
     };
   }
 
