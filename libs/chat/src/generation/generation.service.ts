@@ -312,7 +312,7 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     // Read the branch backwards a page at a time, only as far as the window can reach.
     const items: MessageEntity[] = [];
     let before: string | null = null;
-    let total = 0;
+    let total: number;
     let tokens = 0;
     do {
       const page = await this.messages.branch(scope, thread.id, userMessage.id, { limit: HISTORY_PAGE, before });
