@@ -110,4 +110,25 @@ describeWithRedis('two instances sharing Redis', () => {
     expect(received).toBe(true);
     await disableThroughB(await a.signUp());
   }, 20_000);
+
+  it('should keep an admin when two admins demote each other at once through different instances', async () => {
+    const second = await a.signUp({ name: 'Second admin' });
+    const promote = (target: TestAccount, by: TestAccount) =>
+      b.request('PATCH', `/admin/users/${target.id}`, { token: by.accessToken, body: { role: 'admin' } });
+    expect((await promote(second, admin)).status).toBe(200);
+    for (let round = 0; round < 5; round++) {
+      const [first, other] = await Promise.all([
+        a.request('PATCH', `/admin/users/${second.id}`, { token: admin.accessToken, body: { role: 'user' } }),
+        b.request('PATCH', `/admin/users/${admin.id}`, { token: second.accessToken, body: { role: 'user' } }),
+      ]);
+      // Exactly one demotion goes through; the other is refused (409 last admin, or 403 once its caller is demoted).
+      expect([first.status, other.status].filter((status) => status === 200)).toHaveLength(1);
+      expect([403, 409]).toContain(first.status === 200 ? other.status : first.status);
+      const survivor = first.status === 200 ? admin : second;
+      const demoted = first.status === 200 ? second : admin;
+      const me = await a.request('GET', '/auth/me', { token: survivor.accessToken });
+      expect(me.body.role).toBe('admin');
+      expect((await promote(demoted, survivor)).status).toBe(200);
+    }
+  });
 });

@@ -1,4 +1,12 @@
-import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 
@@ -9,13 +17,34 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
  * connection however long it takes, since a subscription that failed once is never renewed on reconnect.
  */
 @Injectable()
-export class RedisConnections implements OnApplicationShutdown {
+export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Redis');
   private readonly clients: Redis[] = [];
   readonly enabled: boolean;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.enabled = config.redisUrl !== null;
+  }
+
+  /**
+   * Opens the shared connection at boot and waits briefly for it, so the first commands (a health check, a rate
+   * limit, a lock) do not fail just because the connection was still being made. A Redis that is down does not
+   * stop the start: the instance serves on, degraded, and reconnects.
+   */
+  async onModuleInit(): Promise<void> {
+    if (!this.enabled || this.client.status === 'ready') {
+      return;
+    }
+    const client = this.client;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, 3000);
+      function done() {
+        clearTimeout(timer);
+        client.off('ready', done);
+        resolve();
+      }
+      client.once('ready', done);
+    });
   }
 
   /** A new connection (a subscriber needs its own). Only call when `enabled`. */
