@@ -24,6 +24,16 @@ describe('HTTP error shape', () => {
     expect(JSON.stringify(res.body)).not.toContain('hunter2');
   });
 
+  it('should refuse a body that is not JSON rather than ignore it', async () => {
+    const res = await fetch(`${app.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'email=ann@example.com',
+    });
+    expect(res.status).toBe(415);
+    expect(await res.json()).toMatchObject({ statusCode: 415, error: 'validation_failed' });
+  });
+
   it('should answer a body over the limit with payload_too_large', async () => {
     const res = await request('POST', '/auth/login', { rawBody: JSON.stringify({ email: 'x'.repeat(2_000_000) }) });
     expect(res.status).toBe(413);

@@ -4,6 +4,7 @@ import { type INestApplication, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -12,7 +13,7 @@ import { httpMetrics } from './metrics/http-metrics.middleware';
 /** The largest JSON body accepted: room for the longest valid message with escaping. */
 export const BODY_LIMIT = '1mb';
 
-/** Builds the whole server (HTTP, Socket.IO, static web app) without listening: `main` and the tests share it. */
+/** Builds the whole server (HTTP and Socket.IO) without listening: `main` and the tests share it. */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bufferLogs: true,
@@ -25,6 +26,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.disable('x-powered-by');
   app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
   app.use(httpMetrics());
+  app.use(requireJsonBodies);
   app.useBodyParser('json', { limit: BODY_LIMIT, strict: true });
   app.enableCors({
     origin: config.corsOrigins.includes('*') ? true : config.corsOrigins.length > 0 ? config.corsOrigins : false,
@@ -37,6 +39,18 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.useWebSocketAdapter(new ConfabIoAdapter(app, config, app.get(RedisConnections)));
   setupOpenApi(app);
   return app;
+}
+
+/** A body in any other format would be parsed as nothing and silently ignored: refuse it instead. */
+function requireJsonBodies(req: Request, res: Response, next: NextFunction): void {
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !req.is('application/json')) {
+    res
+      .status(415)
+      .json({ statusCode: 415, error: 'validation_failed', message: 'Request bodies must be application/json' });
+    return;
+  }
+  next();
 }
 
 function setupOpenApi(app: INestApplication): void {
