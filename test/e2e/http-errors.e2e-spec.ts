@@ -61,3 +61,29 @@ describe('HTTP error shape', () => {
     expect(await res.text()).toContain('confab_http_request_duration_seconds');
   });
 });
+
+describe('web app hosting', () => {
+  it('should serve WEB_DIR at / with index.html for client-side routes, and keep API errors JSON', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'confab-web-'));
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>confab</title>');
+    writeFileSync(join(dir, 'app.js'), 'console.log(1)');
+    const app = await startApp({ WEB_DIR: dir });
+    try {
+      const root = await fetch(`${app.url}/`, { headers: { accept: 'text/html' } });
+      expect(root.status).toBe(200);
+      expect(await root.text()).toContain('<title>confab</title>');
+      const asset = await fetch(`${app.url}/app.js`);
+      expect(await asset.text()).toBe('console.log(1)');
+      const route = await fetch(`${app.url}/threads/abc`, { headers: { accept: 'text/html' } });
+      expect(await route.text()).toContain('<title>confab</title>');
+      const api = await fetch(`${app.url}/api/nope`, { headers: { accept: 'text/html' } });
+      expect(api.status).toBe(404);
+      expect(await api.json()).toMatchObject({ error: 'not_found' });
+    } finally {
+      await app.close();
+    }
+  });
+});

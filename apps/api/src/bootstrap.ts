@@ -6,6 +6,7 @@ import { type NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
+import { join } from 'node:path';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { httpMetrics } from './metrics/http-metrics.middleware';
@@ -38,7 +39,24 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.useGlobalFilters(new HttpExceptionFilter());
   app.useWebSocketAdapter(new ConfabIoAdapter(app, config, app.get(RedisConnections)));
   setupOpenApi(app);
+  if (config.webDir) {
+    serveWebApp(app, config.webDir);
+  }
   return app;
+}
+
+/** The web app's static files at `/`, and its index.html for client-side routes (anything not API). */
+function serveWebApp(app: NestExpressApplication, dir: string): void {
+  app.useStaticAssets(dir, { index: 'index.html', maxAge: '1h' });
+  const index = join(dir, 'index.html');
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const api = /^\/(api|metrics|socket\.io)(\/|$)/.test(req.path);
+    if (req.method === 'GET' && !api && req.accepts('html')) {
+      res.sendFile(index);
+      return;
+    }
+    next();
+  });
 }
 
 /** A body in any other format would be parsed as nothing and silently ignored: refuse it instead. */

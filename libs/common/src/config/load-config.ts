@@ -144,7 +144,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
     signupRateLimit: rate('SIGNUP_RATE_LIMIT', '10/h'),
     loginRateLimit: rate('LOGIN_RATE_LIMIT', '10/15m'),
     logLevel,
-    webDir: str('WEB_DIR') ?? null,
+    webDir: webDirOf(str('WEB_DIR'), cwd),
   };
   if (problems.length > 0) {
     throw new ConfigError(problems);
@@ -159,6 +159,12 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
     }
   }
   return config;
+}
+
+/** WEB_DIR, or the web app's build output when it exists; null when there is nothing to serve. */
+function webDirOf(raw: string | undefined, cwd: string): string | null {
+  const dir = raw === undefined ? resolve(cwd, 'apps/web/dist') : isAbsolute(raw) ? raw : resolve(cwd, raw);
+  return existsSync(join(dir, 'index.html')) ? dir : null;
 }
 
 function parseModels(raw: string | undefined, problems: string[]): ModelSpec[] | null {
