@@ -1,0 +1,513 @@
+/**
+ * `npm run bench:gateway`: the Socket.IO gateway's figures (issue 5). The built server runs in its own process,
+ * the fake OpenAI-compatible upstream in another, and the sockets in client worker processes spawned from here
+ * (bench/support/socket-worker.ts), all on loopback.
+ *
+ *  1. idle authenticated sockets on one server process and the server's RSS per socket;
+ *  2. concurrent streaming replies on one process (upstream at 50 tokens/s per stream), stepped up: token relay
+ *     p50/p99 (upstream write -> socket receipt), lost or reordered deltas, and the highest count with p99 <= 50 ms
+ *     and no loss;
+ *  3. two instances over a real redis-server sharing one database: delivery delay to a socket on instance B while
+ *     the reply is generated on instance A, with A's own socket (same instance) as the baseline of the same run.
+ *
+ * BENCH_QUICK=1 runs a reduced version (for checking the benchmark itself, not for figures).
+ * BENCH_CLIENT_PROCS sets the number of client processes (default 2).
+ */
+import { loadavg } from 'node:os';
+import { RedisProcess, redisServerAvailable } from '../test/support/redis-process';
+import { tempDir } from '../test/support/server-process';
+import { Api, mapLimit, sleep } from './support/client';
+import {
+  cpuMeter,
+  cpuMs,
+  formatCpu,
+  forkTs,
+  IpcClient,
+  machineLine,
+  removeDir,
+  rssBytes,
+  serverEnv,
+  startConfab,
+  startUpstream,
+  type Upstream,
+} from './support/processes';
+import type { RunResult, WatchedReply } from './support/socket-worker';
+import { bytes, log, ms, printTable, ratio, type Row, summarize } from './support/stats';
+import { type Arrival, benchPrompt, benchTokens, tokenDelays } from './support/tokens';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const CLIENT_PROCS = Math.max(1, Number(process.env.BENCH_CLIENT_PROCS ?? 2));
+/** Per-user connection cap of the gateway (libs/gateway/src/chat.gateway.ts MAX_CONNECTIONS_PER_USER). */
+const MAX_CONNECTIONS_PER_USER = 20;
+/** The upstream's pace: 50 tokens/s per stream. */
+const TOKEN_DELAY_MS = 20;
+/** Tokens per reply in the two-instance figures (3 s), their sends spread over RAMP_MS. */
+const STREAM_TOKENS = QUICK ? 50 : 150;
+const RAMP_MS = 1000;
+/**
+ * The stepped streams start at this rate (new streams per second) and each lasts until every stream of the step
+ * has streamed together for STEADY_MS: the figures of a step are those of N streams at once, not of N arrivals.
+ */
+const START_RATE = 100;
+const STEADY_MS = QUICK ? 2000 : 5000;
+
+/** Client worker processes holding sockets; a socket is addressed by its global index. */
+class ClientPool {
+  private readonly workers: IpcClient[];
+  /** Global socket index -> [worker, index within that worker]. */
+  private readonly where: [number, number][] = [];
+
+  constructor(count: number) {
+    this.workers = Array.from({ length: count }, () => new IpcClient(forkTs('bench/support/socket-worker.ts')));
+  }
+
+  get pids(): Record<string, number> {
+    return Object.fromEntries(this.workers.map((w, i) => [`client${i + 1}`, w.pid]));
+  }
+
+  /** Connects one socket per token, spread round-robin over the workers; returns the connected count. */
+  async connect(url: string, tokens: string[], concurrencyPerWorker = 50) {
+    const perWorker = this.workers.map(() => [] as { global: number; token: string }[]);
+    tokens.forEach((token, i) => perWorker[i % this.workers.length].push({ global: this.where.length + i, token }));
+    const started = Date.now();
+    const results = await Promise.all(
+      this.workers.map((w, wi) =>
+        w.request<{ start: number; connected: number; failed: number; firstError: string | null }>(
+          { type: 'connect', url, tokens: perWorker[wi].map((p) => p.token), concurrency: concurrencyPerWorker },
+          600_000,
+        ),
+      ),
+    );
+    perWorker.forEach((list, wi) => list.forEach((p, k) => (this.where[p.global] = [wi, results[wi].start + k])));
+    const failed = results.reduce((n, r) => n + r.failed, 0);
+    return {
+      connected: results.reduce((n, r) => n + r.connected, 0),
+      failed,
+      firstError: results.find((r) => r.firstError)?.firstError ?? null,
+      ms: Date.now() - started,
+    };
+  }
+
+  /** Runs joins, sends and watches (global socket indexes) on every worker at once. */
+  async run(
+    plan: {
+      joins: { socket: number; threadId: string }[];
+      sends: { socket: number; threadId: string; content: string; at: number }[];
+      watch: { socket: number; threadId: string }[];
+    },
+    timeoutMs: number,
+  ): Promise<{
+    replies: (WatchedReply & { arrivals: Arrival[]; global: number })[];
+    errors: string[];
+    timedOut: boolean;
+  }> {
+    const local = <T extends { socket: number }>(items: T[], wi: number) =>
+      items.filter((x) => this.where[x.socket][0] === wi).map((x) => ({ ...x, socket: this.where[x.socket][1] }));
+    const results = await Promise.all(
+      this.workers.map((w, wi) =>
+        w.request<RunResult>(
+          {
+            type: 'run',
+            joins: local(plan.joins, wi),
+            sends: local(plan.sends, wi),
+            watch: local(plan.watch, wi),
+            timeoutMs,
+          },
+          timeoutMs + 120_000,
+        ),
+      ),
+    );
+    const replies = results.flatMap((r, wi) => {
+      const base = BigInt(r.base);
+      return r.replies.map((reply) => ({
+        ...reply,
+        global: this.where.findIndex(([w, l]) => w === wi && l === reply.socket),
+        arrivals: reply.lens.map((len, i) => ({ len, t: base + BigInt(reply.times[i]) })),
+      }));
+    });
+    return {
+      replies,
+      errors: results.flatMap((r) => [
+        ...r.joinErrors.map((e) => `join ${e}`),
+        ...r.sendErrors.map((e) => `send ${e}`),
+      ]),
+      timedOut: results.some((r) => r.timedOut),
+    };
+  }
+
+  async closeSockets(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.request({ type: 'close' })));
+    this.where.length = 0;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+  }
+}
+
+/** Signs up `count` users (bcrypt cost 4) and returns their access tokens. */
+async function signupUsers(api: Api, prefix: string, count: number): Promise<string[]> {
+  const users = await mapLimit(Array.from({ length: count }), 8, (_, i) => api.signup(`${prefix}${i}@bench.local`));
+  return users.map((u) => u.token);
+}
+
+async function idleSockets(api: Api, pool: ClientPool, serverPid: number): Promise<Row[]> {
+  const target = QUICK ? 1000 : 10_000;
+  const users = Math.ceil(target / MAX_CONNECTIONS_PER_USER);
+  log(`idle sockets: signing up ${users} users`);
+  const tokens = await signupUsers(api, 'idle', users);
+  const socketTokens = Array.from({ length: target }, (_, i) => tokens[Math.floor(i / MAX_CONNECTIONS_PER_USER)]);
+
+  // Warm-up (lazy module initialisation, JIT), then the baseline.
+  await pool.connect(api.baseUrl, socketTokens.slice(0, 200));
+  await pool.closeSockets();
+  await sleep(3000);
+  const before = rssBytes(serverPid);
+
+  log(`idle sockets: connecting ${target} sockets from ${CLIENT_PROCS} client processes`);
+  const meter = cpuMeter({ server: serverPid, ...pool.pids, bench: process.pid });
+  const r = await pool.connect(api.baseUrl, socketTokens);
+  const connectCpu = meter.stop();
+  await sleep(5000);
+  const after = rssBytes(serverPid);
+  const perSocket = (after - before) / Math.max(1, r.connected);
+  await pool.closeSockets();
+  return [
+    {
+      figure: 'idle authenticated sockets on one server process',
+      value:
+        `${r.connected} connected, ${r.failed} refused${r.firstError ? ` (${r.firstError})` : ''}; ` +
+        `${users} users x ${MAX_CONNECTIONS_PER_USER}`,
+      goal: `${target}`,
+      pass: r.connected >= target && r.failed === 0,
+    },
+    {
+      figure: 'server RSS per idle socket',
+      value: `${bytes(perSocket)} (RSS ${bytes(before)} -> ${bytes(after)})`,
+      goal: '<= 50 KB',
+      pass: perSocket <= 50 * 1024,
+    },
+    {
+      figure: 'handshakes',
+      value: `${r.connected} in ${(r.ms / 1000).toFixed(1)} s (${(r.connected / (r.ms / 1000)).toFixed(0)}/s), CPU meanwhile: ${formatCpu(connectCpu)}`,
+    },
+  ];
+}
+
+interface StepOutcome {
+  delays: number[];
+  /** Delays of the tokens the upstream wrote while every stream of the step was streaming. */
+  steady: number[];
+  replies: number;
+  problems: string[];
+  deltas: number;
+}
+
+/** Checks each watched reply (consecutive seq from 1, content = upstream tokens = done) and computes relay delays. */
+function analyse(
+  replies: (WatchedReply & { arrivals: Arrival[] })[],
+  expectedCount: number,
+  tokenCount: number,
+  byTag: Map<string | null, bigint[]>,
+  tagOf: (threadId: string) => string,
+): StepOutcome {
+  const expected = benchTokens(tokenCount).join('');
+  const problems: string[] = [];
+  const delays: number[] = [];
+  const steady: number[] = [];
+  let deltas = 0;
+  // The window in which every stream was streaming: from the last first token to the first last token.
+  let from = 0n;
+  let to: bigint | null = null;
+  for (const r of replies) {
+    const times = byTag.get(tagOf(r.threadId));
+    if (times && times.length > 0) {
+      from = times[0] > from ? times[0] : from;
+      to = to === null || times[times.length - 1] < to ? times[times.length - 1] : to;
+    }
+  }
+  for (const r of replies) {
+    deltas += r.seqs.length;
+    const times = byTag.get(tagOf(r.threadId));
+    if (r.seqs.some((seq, i) => seq !== i + 1)) {
+      problems.push(`${r.threadId}: seq gap or reorder`);
+    } else if (!r.done) {
+      problems.push(`${r.threadId}: no message:done`);
+    } else if (r.content !== expected || r.done.content !== r.content) {
+      problems.push(`${r.threadId}: content mismatch (${r.content.length}/${expected.length} chars)`);
+    }
+    if (times) {
+      const d = tokenDelays(times, r.arrivals);
+      delays.push(...d);
+      d.forEach((delay, i) => {
+        if (to !== null && times[i] >= from && times[i] <= to) {
+          steady.push(delay);
+        }
+      });
+    } else {
+      problems.push(`${r.threadId}: no upstream request`);
+    }
+  }
+  if (replies.length < expectedCount) {
+    problems.push(`${expectedCount - replies.length} replies not watched`);
+  }
+  return { delays, steady, replies: replies.length, problems, deltas };
+}
+
+async function concurrentStreams(api: Api, pool: ClientPool, upstream: Upstream, serverPid: number) {
+  const steps = QUICK ? [20, 50] : [100, 150, 200, 250, 500, 750, 1000];
+  const maxStreams = steps[steps.length - 1];
+  // One socket per stream; 10 sockets per user keeps every user far below its event budget (2 events per socket
+  // and step: join + send; 20 per user against a burst of 60) and below the connection cap.
+  const socketsPerUser = 10;
+  const users = Math.ceil(maxStreams / socketsPerUser);
+  log(`streams: signing up ${users} users, connecting ${maxStreams} sockets`);
+  const tokens = await signupUsers(api, 'stream', users);
+  const socketTokens = Array.from({ length: maxStreams }, (_, i) => tokens[Math.floor(i / socketsPerUser)]);
+  const c = await pool.connect(api.baseUrl, socketTokens);
+  if (c.failed > 0) {
+    throw new Error(`could not connect the stream sockets: ${c.firstError}`);
+  }
+  const rows: Row[] = [];
+  let best = 0;
+  let tagCounter = 0;
+  for (const n of steps) {
+    const rampMs = Math.max(1000, (n * 1000) / START_RATE);
+    const tokenCount = Math.ceil((rampMs + STEADY_MS) / TOKEN_DELAY_MS);
+    const threads = await mapLimit(Array.from({ length: n }), 16, (_, i) =>
+      api.createThread(socketTokens[i], `stream ${i}`),
+    );
+    const tags = new Map(threads.map((t) => [t, `g${++tagCounter}`]));
+    const since = (await upstream.stats()).at(-1)?.id ?? 0;
+    log(`streams: ${n} concurrent, started over ${rampMs / 1000} s, ${tokenCount} tokens each`);
+    const meter = cpuMeter({ server: serverPid, upstream: upstream.pid, ...pool.pids, bench: process.pid });
+    const serverCpuBefore = cpuMs(serverPid);
+    const result = await pool.run(
+      {
+        joins: threads.map((threadId, i) => ({ socket: i, threadId })),
+        sends: threads.map((threadId, i) => ({
+          socket: i,
+          threadId,
+          content: benchPrompt(tags.get(threadId)!, tokenCount, TOKEN_DELAY_MS),
+          at: (i * rampMs) / n,
+        })),
+        watch: threads.map((threadId, i) => ({ socket: i, threadId })),
+      },
+      rampMs + tokenCount * TOKEN_DELAY_MS + 60_000,
+    );
+    const serverCpuMs = cpuMs(serverPid) - serverCpuBefore;
+    const cpu = formatCpu(meter.stop());
+    const stats = await upstream.stats(since);
+    await upstream.forget();
+    const outcome = analyse(result.replies, n, tokenCount, new Map(stats.map((s) => [s.tag, s.tokenTimes])), (t) =>
+      tags.get(t)!,
+    );
+    const problems = [...result.errors, ...outcome.problems, ...(result.timedOut ? ['timed out'] : [])];
+    const all = summarize(outcome.delays);
+    const s = summarize(outcome.steady);
+    const pass = s.p99 <= 50 && problems.length === 0 && outcome.delays.length === n * tokenCount;
+    if (pass) {
+      best = Math.max(best, n);
+    }
+    rows.push({
+      figure: `${n} concurrent streams: token relay while all ${n} stream (n=${s.n})`,
+      value:
+        `p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)}; all tokens incl. ramp: p50 ${ms(all.p50)}, ` +
+        `p99 ${ms(all.p99)}; ${outcome.deltas} deltas for ${all.n} tokens; ` +
+        `${problems.length === 0 ? 'no loss, no reorder' : `${problems.length} PROBLEMS: ${problems.slice(0, 2).join('; ')}`}; ` +
+        `CPU ${cpu}; server ${((serverCpuMs * 1000) / Math.max(1, all.n)).toFixed(0)} us CPU per token`,
+      goal: 'p99 <= 50 ms, no loss',
+      pass,
+    });
+    if ((s.p99 > 1000 || problems.length > n / 2) && n !== maxStreams) {
+      // Bounded: a step this far past the goal says what the larger ones would.
+      rows.push({ figure: `larger steps`, value: `skipped: ${n} streams are already far past the goal` });
+      break;
+    }
+  }
+  rows.push({
+    figure: 'highest concurrent streams with p99 <= 50 ms and no loss',
+    value: best > 0 ? `${best}` : `none of ${steps.join(', ')}`,
+    goal: '>= 500 on 2 cores',
+    pass: best >= 500,
+  });
+  await pool.closeSockets();
+  return rows;
+}
+
+async function acrossInstances(upstream: Upstream, pool: ClientPool): Promise<Row[]> {
+  if (!redisServerAvailable()) {
+    return [{ figure: 'two instances over Redis', value: 'skipped: redis-server is not installed' }];
+  }
+  const redis = await RedisProcess.start();
+  const dataDir = tempDir('confab-bench-redis-');
+  const env = serverEnv(dataDir, upstream.baseUrl, { REDIS_URL: redis.url });
+  const a = await startConfab(env);
+  const b = await startConfab(env);
+  try {
+    const apiA = new Api(a.url);
+    const levels = QUICK ? [5, 20] : [10, 100];
+    const maxPairs = levels[levels.length - 1];
+    const users = 20;
+    const tokens = await signupUsers(apiA, 'redis', users);
+    const userOf = (i: number) => tokens[i % users];
+    // Pair i: socket 2i on A (sends), socket 2i+1 on B (the other device); both join the thread.
+    const ca = await pool.connect(
+      a.url,
+      Array.from({ length: maxPairs }, (_, i) => userOf(i)),
+    );
+    const cb = await pool.connect(
+      b.url,
+      Array.from({ length: maxPairs }, (_, i) => userOf(i)),
+    );
+    if (ca.failed + cb.failed > 0) {
+      throw new Error(`could not connect: ${ca.firstError ?? cb.firstError}`);
+    }
+    const onA = (i: number) => i;
+    const onB = (i: number) => maxPairs + i;
+    const rows: Row[] = [];
+    let tagCounter = 0;
+    for (const n of levels) {
+      const threads = await mapLimit(Array.from({ length: n }), 16, (_, i) =>
+        apiA.createThread(userOf(i), `pair ${i}`),
+      );
+      const tags = new Map(threads.map((t) => [t, `r${++tagCounter}`]));
+      const since = (await upstream.stats()).at(-1)?.id ?? 0;
+      log(`two instances: ${n} concurrent streams generated on A, watched on A and on B`);
+      const meter = cpuMeter({
+        A: a.child.pid!,
+        B: b.child.pid!,
+        redis: redisPid(redis),
+        upstream: upstream.pid,
+        ...pool.pids,
+        bench: process.pid,
+      });
+      const result = await pool.run(
+        {
+          joins: threads.flatMap((threadId, i) => [
+            { socket: onA(i), threadId },
+            { socket: onB(i), threadId },
+          ]),
+          sends: threads.map((threadId, i) => ({
+            socket: onA(i),
+            threadId,
+            content: benchPrompt(tags.get(threadId)!, STREAM_TOKENS, TOKEN_DELAY_MS),
+            at: (i * RAMP_MS) / n,
+          })),
+          watch: threads.flatMap((threadId, i) => [
+            { socket: onA(i), threadId },
+            { socket: onB(i), threadId },
+          ]),
+        },
+        RAMP_MS + STREAM_TOKENS * TOKEN_DELAY_MS + 60_000,
+      );
+      const cpu = formatCpu(meter.stop());
+      const stats = await upstream.stats(since);
+      await upstream.forget();
+      const byTag = new Map(stats.map((s) => [s.tag, s.tokenTimes]));
+      const tagOf = (t: string) => tags.get(t)!;
+      const same = analyse(
+        result.replies.filter((r) => r.global < maxPairs),
+        n,
+        STREAM_TOKENS,
+        byTag,
+        tagOf,
+      );
+      const cross = analyse(
+        result.replies.filter((r) => r.global >= maxPairs),
+        n,
+        STREAM_TOKENS,
+        byTag,
+        tagOf,
+      );
+      const sa = summarize(same.delays);
+      const sb = summarize(cross.delays);
+      const problems = [
+        ...result.errors,
+        ...same.problems,
+        ...cross.problems,
+        ...(result.timedOut ? ['timed out'] : []),
+      ];
+      const note =
+        problems.length === 0 ? 'no loss, no reorder on either' : `${problems.length} PROBLEMS: ${problems[0]}`;
+      rows.push(
+        {
+          figure: `${n} streams: same instance (A -> socket on A), baseline`,
+          value: `median ${ms(sa.p50)}, p99 ${ms(sa.p99)}, max ${ms(sa.max)} (n=${sa.n})`,
+        },
+        {
+          figure: `${n} streams: cross instance (A -> Redis -> socket on B)`,
+          value:
+            `median ${ms(sb.p50)}, p99 ${ms(sb.p99)}, max ${ms(sb.max)} (n=${sb.n}); ` +
+            `${ratio(sb.p50, sa.p50)} / ${ratio(sb.p99, sa.p99)} of same instance; added median ` +
+            `${ms(sb.p50 - sa.p50)}; ${note}; CPU ${cpu}`,
+          goal: 'no loss',
+          pass: problems.length === 0,
+        },
+      );
+    }
+    await pool.closeSockets();
+    return rows;
+  } finally {
+    await a.stop();
+    await b.stop();
+    await redis.kill();
+    removeDir(dataDir);
+  }
+}
+
+function redisPid(redis: RedisProcess): number {
+  return (redis as unknown as { child: { pid: number } }).child.pid;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  process.stdout.write(`# confab gateway benchmark${QUICK ? ' (QUICK: reduced sizes, not for figures)' : ''}\n\n`);
+  process.stdout.write(
+    `machine: ${machineLine()}; ${CLIENT_PROCS} client processes\n` +
+      'CPU figures are % of one core per process; "others" is the rest of the machine (other work skews figures)\n',
+  );
+  const cleanups: (() => Promise<unknown> | void)[] = [];
+  try {
+    const upstream = await startUpstream();
+    cleanups.push(() => upstream.close());
+    const pool = new ClientPool(CLIENT_PROCS);
+    cleanups.push(() => pool.close());
+    const dataDir = tempDir('confab-bench-gw-');
+    cleanups.push(() => removeDir(dataDir));
+    const server = await startConfab(serverEnv(dataDir, upstream.baseUrl));
+    cleanups.push(() => server.stop());
+    const api = new Api(server.url);
+    await api.signup('bench-admin@bench.local'); // the first account is the admin; keep it out of the figures
+
+    printTable('Idle sockets (one server process)', await idleSockets(api, pool, server.child.pid!));
+    printTable(
+      `Concurrent streaming replies (one server process, upstream ${1000 / TOKEN_DELAY_MS} tokens/s per stream, ` +
+        `streams started at ${START_RATE}/s, all streaming together for ${STEADY_MS / 1000} s)`,
+      await concurrentStreams(api, pool, upstream, server.child.pid!),
+    );
+    await server.stop();
+    printTable(
+      `Two instances over Redis (one shared database; ${STREAM_TOKENS} tokens at ${1000 / TOKEN_DELAY_MS}/s per ` +
+        `stream, sends spread over ${RAMP_MS} ms)`,
+      await acrossInstances(upstream, pool),
+    );
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup();
+    }
+  }
+  process.stdout.write(
+    `\ntotal time ${((Date.now() - started) / 1000).toFixed(0)} s; load average at the end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}\n`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench:gateway failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

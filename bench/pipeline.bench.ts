@@ -1,0 +1,630 @@
+/**
+ * `npm run bench:pipeline`: the generation pipeline's figures (issue 4), against the fake OpenAI-compatible upstream
+ * in its own process, with the built server in its own process and this process as the client.
+ *
+ *  1. added time to first token: confab's first SSE `delta` minus the first content chunk at a direct `openai` SDK
+ *     client on the same upstream (the baseline, measured in the same run), at 1 stream and at 100 concurrent streams;
+ *  2. per-token relay delay: upstream chunk written -> delta received here (the direct SDK client's delay is the floor);
+ *  3. database writes to the reply's row for one 500-token reply (counted by SQLite triggers added to this run's
+ *     own database file);
+ *  4. thread listing and message paging latency over HTTP with 100k threads and ~1M messages in the embedded database.
+ *
+ * BENCH_QUICK=1 runs a reduced version (for checking the benchmark itself, not for figures).
+ */
+import Database from 'better-sqlite3';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { tempDir } from '../test/support/server-process';
+import { Api, mapLimit, timedSse } from './support/client';
+import { loadDataset } from './support/dataset';
+import {
+  cpuMeter,
+  formatCpu,
+  machineLine,
+  removeDir,
+  serverEnv,
+  startConfab,
+  startUpstream,
+  type Upstream,
+} from './support/processes';
+import { bytes, log, ms, printTable, ratio, type Row, summarize } from './support/stats';
+import { type Arrival, benchPrompt, benchTokens, tokenDelays } from './support/tokens';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+/** Reply length of the concurrent streams: 200 tokens at 50 tokens/s, 4 s. */
+const CONCURRENT_TOKENS = 200;
+
+/** One stream as a client saw it. */
+interface Sample {
+  tag: string;
+  t0: bigint;
+  /** Arrival of the first content. */
+  first: bigint | null;
+  arrivals: Arrival[];
+  ok: boolean;
+  problem?: string;
+  assistantId?: string;
+  /** From the upstream's records: when it had the whole request, and when it wrote the first token. */
+  upstreamReceived?: bigint;
+  upstreamFirst?: bigint;
+}
+
+let tagCounter = 0;
+const nextTag = (prefix: string) => `${prefix}${++tagCounter}`;
+
+/** A reply streamed through confab (SSE), checked for consecutive seq and content equal to the upstream's. */
+async function confabStream(api: Api, token: string, threadId: string, count: number, delayMs: number) {
+  const tag = nextTag('c');
+  const expected = benchTokens(count).join('');
+  const r = await timedSse(`${api.baseUrl}/api/threads/${threadId}/messages`, token, {
+    content: benchPrompt(tag, count, delayMs),
+  });
+  const deltas = r.events.filter((e) => e.event === 'delta');
+  const done = r.events.find((e) => e.event === 'done');
+  const created = r.events.find((e) => e.event === 'created');
+  const content = deltas.map((d) => d.data.delta as string).join('');
+  let problem: string | undefined;
+  if (r.status !== 200) {
+    problem = `HTTP ${r.status}`;
+  } else if (deltas.some((d, i) => d.data.seq !== i + 1)) {
+    problem = 'seq gap or reorder';
+  } else if (!done || done.data.content !== content || content !== expected) {
+    problem = done ? 'content mismatch' : 'no done event';
+  }
+  const sample: Sample = {
+    tag,
+    t0: r.t0,
+    first: deltas[0]?.t ?? null,
+    arrivals: deltas.map((d) => ({ len: (d.data.delta as string).length, t: d.t })),
+    ok: problem === undefined,
+    problem,
+    assistantId: created?.data.id as string | undefined,
+  };
+  return sample;
+}
+
+/** The same reply straight from the upstream through the official SDK (`stream: true`). */
+async function directStream(sdk: OpenAI, count: number, delayMs: number): Promise<Sample> {
+  const tag = nextTag('d');
+  const arrivals: Arrival[] = [];
+  let content = '';
+  const t0 = process.hrtime.bigint();
+  const stream = await sdk.chat.completions.create({
+    model: 'bench',
+    messages: [{ role: 'user', content: benchPrompt(tag, count, delayMs) }],
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  for await (const chunk of stream) {
+    const t = process.hrtime.bigint();
+    const text = chunk.choices[0]?.delta?.content;
+    if (text) {
+      arrivals.push({ len: text.length, t });
+      content += text;
+    }
+  }
+  const ok = content === benchTokens(count).join('');
+  return { tag, t0, first: arrivals[0]?.t ?? null, arrivals, ok, problem: ok ? undefined : 'content mismatch' };
+}
+
+const ttft = (s: Sample) => (s.first === null ? Number.NaN : Number(s.first - s.t0) / 1e6);
+
+/** Per-token delays of the samples, from the upstream's recorded send times (also noted on each sample). */
+async function relayDelays(upstream: Upstream, samples: Sample[], sinceId: number): Promise<number[]> {
+  const byTag = new Map((await upstream.stats(sinceId)).map((r) => [r.tag, r]));
+  const delays: number[] = [];
+  for (const s of samples) {
+    const r = byTag.get(s.tag);
+    if (r) {
+      s.upstreamReceived = r.receivedAt;
+      s.upstreamFirst = r.tokenTimes[0];
+      delays.push(...tokenDelays(r.tokenTimes, s.arrivals));
+    }
+  }
+  return delays;
+}
+
+const lastUpstreamId = async (upstream: Upstream) => (await upstream.stats()).at(-1)?.id ?? 0;
+
+/**
+ * `concurrency` clients each running `rounds` streams back to back (a closed loop), their first starts spread
+ * over `spreadMs` so that arrivals are uniform; round 0 warms up and is not counted.
+ */
+async function closedLoop(
+  concurrency: number,
+  rounds: number,
+  spreadMs: number,
+  run: (client: number, round: number) => Promise<Sample>,
+): Promise<Sample[]> {
+  const counted: Sample[] = [];
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, client) => {
+      await new Promise((r) => setTimeout(r, (client * spreadMs) / concurrency));
+      for (let round = 0; round < rounds; round++) {
+        const s = await run(client, round);
+        if (round > 0) {
+          counted.push(s);
+        }
+      }
+    }),
+  );
+  return counted;
+}
+
+function failures(samples: Sample[]): string {
+  const bad = samples.filter((s) => !s.ok);
+  return bad.length === 0 ? '' : `; ${bad.length} FAILED streams (${bad[0].problem})`;
+}
+
+async function timeToFirstToken(
+  api: Api,
+  token: string,
+  sdk: OpenAI,
+  upstream: Upstream,
+  serverPid: number,
+): Promise<{ rows: Row[]; concurrent: ConcurrentRelay }> {
+  const rows: Row[] = [];
+  // Warm-up: JIT, connection pools, prepared statements.
+  for (let i = 0; i < 10; i++) {
+    await confabStream(api, token, await api.createThread(token, 'warm-up'), 8, 2);
+    await directStream(sdk, 8, 2);
+  }
+
+  // 1 stream at a time, confab and direct interleaved (alternating which goes first), a new thread each time.
+  const n = QUICK ? 10 : 100;
+  log(`TTFT at 1 stream: ${n} samples each`);
+  const since = await lastUpstreamId(upstream);
+  const confab: Sample[] = [];
+  const direct: Sample[] = [];
+  for (let i = 0; i < n; i++) {
+    const threadId = await api.createThread(token, 'ttft');
+    if (i % 2 === 0) {
+      confab.push(await confabStream(api, token, threadId, 8, 2));
+      direct.push(await directStream(sdk, 8, 2));
+    } else {
+      direct.push(await directStream(sdk, 8, 2));
+      confab.push(await confabStream(api, token, threadId, 8, 2));
+    }
+  }
+  await relayDelays(upstream, [...confab, ...direct], since);
+  rows.push(...ttftRows('1 stream', confab, direct, true));
+
+  // 100 concurrent streams: closed loops of 200-token replies at 50 tokens/s (4 s each), the clients' first starts
+  // spread over one reply's duration, so about 25 new streams start every second while 100 are streaming.
+  const concurrency = QUICK ? 20 : 100;
+  const rounds = QUICK ? 2 : 3;
+  const tokens = QUICK ? 50 : CONCURRENT_TOKENS;
+  const spreadMs = tokens * 20;
+  log(`TTFT at ${concurrency} concurrent streams: ${concurrency} clients x ${rounds - 1} counted rounds each side`);
+  const sinceDirect = await lastUpstreamId(upstream);
+  const directMeter = cpuMeter({ server: serverPid, upstream: upstream.pid, client: process.pid });
+  const directConc = await closedLoop(concurrency, rounds, spreadMs, () => directStream(sdk, tokens, 20));
+  const directCpu = directMeter.stop();
+  const threads = await mapLimit(
+    Array.from({ length: concurrency * rounds }),
+    10,
+    async () => await api.createThread(token, 'concurrent'),
+  );
+  const sinceConfab = await lastUpstreamId(upstream);
+  const confabMeter = cpuMeter({ server: serverPid, upstream: upstream.pid, client: process.pid });
+  const confabConc = await closedLoop(concurrency, rounds, spreadMs, (client, round) =>
+    confabStream(api, token, threads[client * rounds + round], tokens, 20),
+  );
+  const confabCpu = confabMeter.stop();
+  // Relay delays of those concurrent streams (reported with the relay figures).
+  const concurrent: ConcurrentRelay = {
+    concurrency,
+    tokens,
+    cpu: `confab phase: ${formatCpu(confabCpu)}; direct phase: ${formatCpu(directCpu)}`,
+    confab: await relayDelays(upstream, confabConc, sinceConfab),
+    direct: await relayDelays(upstream, directConc, sinceDirect),
+  };
+  rows.push(...ttftRows(`${concurrency} concurrent ${tokens}-token streams`, confabConc, directConc));
+  return { rows, concurrent };
+}
+
+interface ConcurrentRelay {
+  concurrency: number;
+  tokens: number;
+  cpu: string;
+  confab: number[];
+  direct: number[];
+}
+
+/** `interleaved`: the i-th confab and direct samples ran back to back, so their difference is reported too. */
+function ttftRows(label: string, confab: Sample[], direct: Sample[], interleaved = false): Row[] {
+  const c = summarize(confab.map(ttft));
+  const d = summarize(direct.map(ttft));
+  const addedMedian = c.p50 - d.p50;
+  const addedP95 = c.p95 - d.p95;
+  const paired = interleaved ? summarize(confab.map((s, i) => ttft(s) - ttft(direct[i]))).p50 : Number.NaN;
+  const note = failures([...confab, ...direct]);
+  const median = (
+    samples: Sample[],
+    from: (s: Sample) => bigint | undefined,
+    to: (s: Sample) => bigint | null | undefined,
+  ) =>
+    summarize(
+      samples.flatMap((s) => {
+        const a = from(s);
+        const b = to(s);
+        return a !== undefined && b !== undefined && b !== null ? [Number(b - a) / 1e6] : [];
+      }),
+    ).p50;
+  const before = (samples: Sample[]) =>
+    median(
+      samples,
+      (s) => s.t0,
+      (s) => s.upstreamReceived,
+    );
+  const after = (samples: Sample[]) =>
+    median(
+      samples,
+      (s) => s.upstreamFirst,
+      (s) => s.first,
+    );
+  return [
+    {
+      figure: `added TTFT, ${label}, median (n=${c.n})`,
+      value:
+        `${ms(addedMedian)} (confab ${ms(c.p50)} vs direct SDK ${ms(d.p50)}, ${ratio(c.p50, d.p50)}` +
+        `${Number.isFinite(paired) ? `; paired diff ${ms(paired)}` : ''})${note}`,
+      goal: '<= 5 ms',
+      pass: addedMedian <= 5 && note === '',
+    },
+    {
+      figure: `added TTFT, ${label}, p95`,
+      value: `${ms(addedP95)} (confab ${ms(c.p95)} vs direct SDK ${ms(d.p95)}, ${ratio(c.p95, d.p95)})`,
+      goal: '<= 15 ms',
+      pass: addedP95 <= 15 && note === '',
+    },
+    {
+      figure: `TTFT breakdown, ${label} (medians)`,
+      value:
+        `request start -> upstream has the request: confab ${ms(before(confab))} vs direct ${ms(before(direct))}; ` +
+        `upstream writes first token -> client has it: confab ${ms(after(confab))} vs direct ${ms(after(direct))}`,
+    },
+  ];
+}
+
+async function relay(
+  api: Api,
+  token: string,
+  sdk: OpenAI,
+  upstream: Upstream,
+  concurrentRelay: ConcurrentRelay,
+): Promise<Row[]> {
+  const streams = QUICK ? 1 : 3;
+  const tokens = 300;
+  log(`per-token relay at 1 stream: ${streams} x ${tokens} tokens at 10 ms`);
+  const since = await lastUpstreamId(upstream);
+  const confab: Sample[] = [];
+  for (let i = 0; i < streams; i++) {
+    confab.push(await confabStream(api, token, await api.createThread(token, 'relay'), tokens, 10));
+  }
+  const direct = [await directStream(sdk, tokens, 10)];
+  const c = summarize(await relayDelays(upstream, confab, since));
+  const d = summarize(await relayDelays(upstream, direct, since));
+  const note = failures([...confab, ...direct]);
+  const cc = summarize(concurrentRelay.confab);
+  const dc = summarize(concurrentRelay.direct);
+  return [
+    {
+      figure: `per-token relay, 1 stream, median (n=${c.n} tokens)`,
+      value: `${ms(c.p50)} (direct SDK floor ${ms(d.p50)}, ${ratio(c.p50, d.p50)})${note}`,
+      goal: '<= 1 ms',
+      pass: c.p50 <= 1 && note === '',
+    },
+    {
+      figure: 'per-token relay, 1 stream, p99',
+      value: `${ms(c.p99)} (direct SDK floor ${ms(d.p99)}, ${ratio(c.p99, d.p99)}; max ${ms(c.max)})`,
+      goal: '<= 5 ms',
+      pass: c.p99 <= 5 && note === '',
+    },
+    {
+      figure: `per-token relay, ${concurrentRelay.concurrency} concurrent ${concurrentRelay.tokens}-token streams (n=${cc.n})`,
+      value:
+        `median ${ms(cc.p50)}, p99 ${ms(cc.p99)} (direct SDK floor median ${ms(dc.p50)}, p99 ${ms(dc.p99)}; ` +
+        `${ratio(cc.p50, dc.p50)} / ${ratio(cc.p99, dc.p99)})`,
+    },
+    {
+      figure: `CPU at ${concurrentRelay.concurrency} concurrent streams (% of one core)`,
+      value: concurrentRelay.cpu,
+    },
+  ];
+}
+
+/** SQL that records every write to messages and threads rows in a side table of this run's own database. */
+const WRITE_TRIGGERS = `
+  CREATE TABLE bench_writes (n INTEGER PRIMARY KEY, tbl TEXT, op TEXT, row_id TEXT, content_len INTEGER, status TEXT);
+  CREATE TRIGGER bench_messages_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO bench_writes (tbl, op, row_id, content_len, status)
+    VALUES ('messages', 'insert', new.id, length(new.content), new.status);
+  END;
+  CREATE TRIGGER bench_messages_update AFTER UPDATE ON messages BEGIN
+    INSERT INTO bench_writes (tbl, op, row_id, content_len, status)
+    VALUES ('messages', 'update', new.id, length(new.content), new.status);
+  END;
+  CREATE TRIGGER bench_threads_update AFTER UPDATE ON threads BEGIN
+    INSERT INTO bench_writes (tbl, op, row_id) VALUES ('threads', 'update', new.id);
+  END;
+`;
+
+async function databaseWrites(upstream: Upstream): Promise<Row[]> {
+  const dataDir = tempDir('confab-bench-writes-');
+  try {
+    // The server creates the schema; stopped, the triggers are added to this run's database file; restarted.
+    const first = await startConfab(serverEnv(dataDir, upstream.baseUrl));
+    await new Api(first.url).signup('bench-writes@bench.local');
+    await first.stop();
+    const setup = new Database(join(dataDir, 'confab.db'));
+    setup.exec(WRITE_TRIGGERS);
+    setup.close();
+    const server = await startConfab(serverEnv(dataDir, upstream.baseUrl));
+    const api = new Api(server.url);
+    const { token } = await api.login('bench-writes@bench.local');
+    const replies = QUICK ? 1 : 3;
+    log(`database writes: ${replies} replies of 500 tokens at 10 ms`);
+    const since = await lastUpstreamId(upstream);
+    const samples: { sample: Sample; threadId: string }[] = [];
+    for (let i = 0; i < replies; i++) {
+      const threadId = await api.createThread(token, 'writes');
+      samples.push({ sample: await confabStream(api, token, threadId, 500, 10), threadId });
+    }
+    await server.stop();
+    const byTag = new Map((await upstream.stats(since)).map((r) => [r.tag, r.tokenTimes]));
+    const db = new Database(join(dataDir, 'confab.db'), { readonly: true });
+    const count = db.prepare(
+      `SELECT COALESCE(SUM(op = 'insert'), 0) AS inserts, COALESCE(SUM(op = 'update'), 0) AS updates
+       FROM bench_writes WHERE row_id = ?`,
+    );
+    type Counts = { inserts: number; updates: number };
+    const runs = samples.map(({ sample, threadId }) => {
+      const reply = count.get(sample.assistantId ?? '') as Counts;
+      const thread = count.get(threadId) as Counts;
+      const times = byTag.get(sample.tag) ?? [];
+      // The stream's duration: the upstream's first token written to its last.
+      const durationMs = times.length > 1 ? Number(times[times.length - 1] - times[0]) / 1e6 : Number.NaN;
+      return { reply, thread, durationMs, goal: 1 + durationMs / 250 };
+    });
+    db.close();
+    const note = failures(samples.map((s) => s.sample));
+    // The goal bounds the writes of the growing text and the final write: the content/status updates of the row.
+    // Its creation (the `streaming` placeholder, required from the start) is one insert before the stream.
+    const worst = runs.reduce((w, r) => (r.reply.updates - r.goal > w.reply.updates - w.goal ? r : w), runs[0]);
+    return [
+      {
+        figure: `database writes to the reply's row per 500-token reply (worst of ${runs.length})`,
+        value:
+          `${worst.reply.updates} updates (flushes of the growing text + the final write); ` +
+          `plus ${worst.reply.inserts} insert of the placeholder before the stream${note}`,
+        goal: `<= 1 + ${(worst.durationMs / 1000).toFixed(2)} s / 250 ms = ${worst.goal.toFixed(1)}`,
+        pass: worst.reply.updates <= worst.goal && note === '',
+      },
+      {
+        figure: 'each reply: row writes (insert + updates) / thread row updates / stream duration',
+        value: runs
+          .map(
+            (r) =>
+              `${r.reply.inserts} + ${r.reply.updates} / ${r.thread.updates} / ${(r.durationMs / 1000).toFixed(2)} s`,
+          )
+          .join('; '),
+      },
+    ];
+  } finally {
+    removeDir(dataDir);
+  }
+}
+
+async function timeRequests(api: Api, token: string, paths: () => string, count: number): Promise<number[]> {
+  for (let i = 0; i < 20; i++) {
+    await api.json('GET', paths(), undefined, token);
+  }
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const path = paths();
+    const t0 = process.hrtime.bigint();
+    await api.json('GET', path, undefined, token);
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return times;
+}
+
+function latencyRow(figure: string, times: number[], goal = true): Row {
+  const s = summarize(times);
+  return {
+    figure: `${figure} (n=${s.n})`,
+    value: `p50 ${ms(s.p50)}, p95 ${ms(s.p95)}, max ${ms(s.max)}`,
+    ...(goal ? { goal: 'p95 <= 10 ms', pass: s.p95 <= 10 } : {}),
+  };
+}
+
+async function listingAndPaging(upstream: Upstream): Promise<Row[]> {
+  const dataDir = tempDir('confab-bench-large-');
+  try {
+    const first = await startConfab(serverEnv(dataDir, upstream.baseUrl));
+    const heavy = await new Api(first.url).signup('bench-heavy@bench.local');
+    await first.stop();
+    const shape = {
+      heavyUserId: heavy.userId,
+      threads: QUICK ? 10_000 : 100_000,
+      heavyEvery: 5,
+      otherUsers: 80,
+      turns: 5,
+      branchEvery: 10,
+      longThreads: 10,
+      longTurns: 500,
+    };
+    log(`loading ${shape.threads} threads into ${dataDir}`);
+    const data = loadDataset(join(dataDir, 'confab.db'), shape);
+    log(`loaded ${data.messages} messages in ${(data.loadMs / 1000).toFixed(1)} s`);
+    const server = await startConfab(serverEnv(dataDir, upstream.baseUrl));
+    const api = new Api(server.url);
+    const { token } = await api.login('bench-heavy@bench.local');
+    const n = QUICK ? 100 : 500;
+    const pick = <T>(items: T[]) => items[Math.floor(Math.random() * items.length)];
+
+    const rows: Row[] = [
+      {
+        figure: 'dataset',
+        value:
+          `${data.users} users, ${data.threads} threads, ${data.messages} messages; the listed user owns ` +
+          `${data.heavyThreads} threads (${data.longThreadIds.length} of ${shape.longTurns * 2} messages, the rest ` +
+          `${shape.turns * 2} or ${shape.turns * 2 + 1} with a regenerated branch every ${shape.branchEvery}th); ` +
+          `user messages 6-14 words, answers 15-45`,
+      },
+      {
+        figure: 'dataset load time (better-sqlite3, FTS triggers firing)',
+        value: `${(data.loadMs / 1000).toFixed(1)} s; database file ${bytes(data.dbBytes)}`,
+        goal: '< ~3 min',
+        pass: data.loadMs < 180_000,
+      },
+    ];
+    const meter = cpuMeter({ server: server.child.pid!, upstream: upstream.pid, client: process.pid });
+    log('listing: first page');
+    rows.push(
+      latencyRow('GET /threads?limit=20, first page', await timeRequests(api, token, () => '/threads?limit=20', n)),
+    );
+
+    log('listing: walking every page');
+    const cursors: string[] = [];
+    const walk: number[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 2000; page++) {
+      const path = `/threads?limit=20${cursor ? `&cursor=${cursor}` : ''}`;
+      const t0 = process.hrtime.bigint();
+      const r: { nextCursor: string | null } = await api.json('GET', path, undefined, token);
+      if (cursor) {
+        walk.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        cursors.push(cursor);
+      }
+      cursor = r.nextCursor;
+      if (!cursor) {
+        break;
+      }
+    }
+    rows.push(latencyRow(`GET /threads?limit=20&cursor=, every page 2..${walk.length + 1} in turn`, walk));
+    const deep = cursors.slice(Math.floor(cursors.length / 2));
+    rows.push(
+      latencyRow(
+        `GET /threads?limit=20&cursor=, random deep cursors (pages ${cursors.length - deep.length + 2}..${cursors.length + 1})`,
+        await timeRequests(api, token, () => `/threads?limit=20&cursor=${pick(deep)}`, n),
+      ),
+    );
+
+    log('message paging');
+    rows.push(
+      latencyRow(
+        `GET /threads/:id/messages?limit=50, ${shape.turns * 2}-message threads`,
+        await timeRequests(api, token, () => `/threads/${pick(data.sampleThreadIds)}/messages?limit=50`, n),
+      ),
+    );
+    rows.push(
+      latencyRow(
+        `GET /threads/:id/messages?limit=50, ${shape.longTurns * 2}-message threads, newest page`,
+        await timeRequests(api, token, () => `/threads/${pick(data.longThreadIds)}/messages?limit=50`, n),
+      ),
+    );
+    // Every `before` position of every long thread, collected by paging them through.
+    const befores: { threadId: string; before: string }[] = [];
+    for (const threadId of data.longThreadIds) {
+      let before: string | null = null;
+      for (let page = 0; page < 100; page++) {
+        const path = `/threads/${threadId}/messages?limit=50${before ? `&before=${before}` : ''}`;
+        const r: { nextBefore: string | null } = await api.json('GET', path, undefined, token);
+        before = r.nextBefore;
+        if (!before) {
+          break;
+        }
+        befores.push({ threadId, before });
+      }
+    }
+    rows.push(
+      latencyRow(
+        `GET /threads/:id/messages?limit=50&before=, ${shape.longTurns * 2}-message threads, random older pages`,
+        await timeRequests(
+          api,
+          token,
+          () => {
+            const b = pick(befores);
+            return `/threads/${b.threadId}/messages?limit=50&before=${b.before}`;
+          },
+          n,
+        ),
+      ),
+    );
+
+    rows.push({ figure: 'CPU during the latency figures above (% of one core)', value: formatCpu(meter.stop()) });
+    // Not a goal of the issue: search, bounded to 15 s, for the record.
+    log('search (informative)');
+    const search: number[] = [];
+    const searchDeadline = Date.now() + 15_000;
+    const words = ['kalo', 'mine', 'rutavo', 'sipe', 'dagu'];
+    for (let i = 0; i < 100 && Date.now() < searchDeadline; i++) {
+      const t0 = process.hrtime.bigint();
+      await api.json('GET', `/threads?limit=20&q=${words[i % words.length]}`, undefined, token);
+      search.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    rows.push(latencyRow('(info) GET /threads?q=<word>&limit=20, full-text search', search, false));
+    await server.stop();
+    return rows;
+  } finally {
+    removeDir(dataDir);
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  process.stdout.write(`# confab pipeline benchmark${QUICK ? ' (QUICK: reduced sizes, not for figures)' : ''}\n\n`);
+  process.stdout.write(`machine: ${machineLine()}\n`);
+  process.stdout.write(
+    'CPU figures are % of one core per process; "others" is the rest of the machine (other work skews figures)\n',
+  );
+  const cleanups: (() => Promise<unknown> | void)[] = [];
+  try {
+    const upstream = await startUpstream();
+    cleanups.push(() => upstream.close());
+    const dataDir = tempDir('confab-bench-');
+    cleanups.push(() => removeDir(dataDir));
+    const server = await startConfab(serverEnv(dataDir, upstream.baseUrl));
+    cleanups.push(() => server.stop());
+    const api = new Api(server.url);
+    const { token } = await api.signup('bench-pipeline@bench.local');
+    const sdk = new OpenAI({ apiKey: 'x', baseURL: upstream.baseUrl, maxRetries: 0 });
+
+    const ttft = await timeToFirstToken(api, token, sdk, upstream, server.child.pid!);
+    const relayRows = await relay(api, token, sdk, upstream, ttft.concurrent);
+    await server.stop();
+    printTable('Streaming latency (confab vs. direct SDK on the same fake upstream, same run)', [
+      ...ttft.rows,
+      ...relayRows,
+    ]);
+    await upstream.forget();
+
+    printTable('Database writes', await databaseWrites(upstream));
+    await upstream.forget();
+
+    printTable(
+      'Listing and paging in a large embedded database (HTTP, one request at a time)',
+      await listingAndPaging(upstream),
+    );
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup();
+    }
+  }
+  process.stdout.write(
+    `\ntotal time ${((Date.now() - started) / 1000).toFixed(0)} s; load average at the end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}\n`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench:pipeline failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
