@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '@app/common';
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
@@ -28,7 +29,9 @@ import { TokenVerifier } from './token/token-verifier';
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
-        secret: config.jwtSecret,
+        // A KeyObject, not the string: jsonwebtoken otherwise tries (and fails) to parse a string as a public key
+        // on every verify, which made each authenticated request and handshake cost ~0.4 ms of CPU.
+        secret: createSecretKey(Buffer.from(config.jwtSecret, 'utf8')),
         signOptions: { algorithm: JWT_ALGORITHM, expiresIn: Math.max(1, Math.round(config.accessTokenTtlMs / 1000)) },
         verifyOptions: { algorithms: [JWT_ALGORITHM] },
       }),

@@ -428,6 +428,29 @@ export function repositoryContract(adapter: string, mongodbUri: () => string | n
         ).toEqual([t2.id]);
       });
 
+      it('should find a reply by its text once it has ended', async () => {
+        const user = await newUser();
+        const s = ownerScope(user.id);
+        const thread = await newThread(user.id, 'Plain title');
+        const { message } = await r.messages.create(s, {
+          threadId: thread.id,
+          parentId: null,
+          role: 'assistant',
+          content: '',
+          model: 'm',
+          status: 'streaming',
+        });
+        await r.messages.update(s, message.id, { content: 'partial quokka' });
+        await r.messages.update(s, message.id, { content: 'partial quokka and wombat', status: 'complete' });
+        expect((await r.threads.list(s, { limit: 5, q: 'wombat' })).items.map((t) => t.id)).toEqual([thread.id]);
+        expect((await r.threads.list(s, { limit: 5, q: 'quokka' })).items.map((t) => t.id)).toEqual([thread.id]);
+        await r.messages.update(s, message.id, { content: 'edited to platypus' });
+        expect((await r.threads.list(s, { limit: 5, q: 'wombat' })).items).toEqual([]);
+        expect((await r.threads.list(s, { limit: 5, q: 'platypus' })).items.map((t) => t.id)).toEqual([thread.id]);
+        await r.threads.delete(s, thread.id);
+        expect((await r.threads.list(s, { limit: 5, q: 'platypus' })).items).toEqual([]);
+      });
+
       it('should cascade a thread delete to its messages', async () => {
         const user = await newUser();
         const s = ownerScope(user.id);

@@ -124,4 +124,24 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX token_usage_user_at ON token_usage (user_id, at);
   CREATE INDEX token_usage_at ON token_usage (at);
   `,
+  // 2: a reply is indexed for search once it stops streaming, not on every 250 ms flush of its growing text
+  // (re-indexing the whole text each time made a long reply's cost grow with the square of its length).
+  `
+  DROP TRIGGER messages_fts_insert;
+  DROP TRIGGER messages_fts_delete;
+  DROP TRIGGER messages_fts_update;
+  INSERT INTO messages_fts (messages_fts, rowid, content)
+    SELECT 'delete', seq, content FROM messages WHERE status = 'streaming';
+  CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.status != 'streaming' BEGIN
+    INSERT INTO messages_fts (rowid, content) VALUES (new.seq, new.content);
+  END;
+  CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.status != 'streaming' BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.seq, old.content);
+  END;
+  CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, status ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content)
+      SELECT 'delete', old.seq, old.content WHERE old.status != 'streaming';
+    INSERT INTO messages_fts (rowid, content) SELECT new.seq, new.content WHERE new.status != 'streaming';
+  END;
+  `,
 ];
