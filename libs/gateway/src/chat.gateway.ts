@@ -275,7 +275,10 @@ export class ChatGateway
 
   private relay(event: ThreadEvent): void {
     const room = threadRoom(event.threadId);
-    this.emitTo(this.server.local.to(room), event);
+    // Most events of SSE-only threads have no socket here: skip encoding a packet for nobody.
+    if (this.server.sockets.adapter.rooms.has(room)) {
+      this.emitTo(this.server.local.to(room), event);
+    }
     for (const join of this.pending.get(event.threadId) ?? []) {
       this.feed(join, event);
     }

@@ -15,10 +15,8 @@ const contentKey = (threadId: string) => `confab:inflight:${threadId}:content`;
 const DROP_IF_REPLY = `if redis.call('HGET', KEYS[1], 'messageId') == ARGV[1] then return redis.call('DEL', KEYS[1], KEYS[2]) end
 return 0`;
 
-interface Envelope {
-  origin: string;
-  event: ThreadEvent;
-}
+/** Expiry of a reply's in-flight state is pushed forward at most this often (not on every delta). */
+const EXPIRY_REFRESH_MS = 10_000;
 
 /** A thread whose in-flight state in Redis may be wrong because a write failed: which reply it was about. */
 interface Stale {
@@ -42,6 +40,7 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
   private failing = false;
   /** Threads whose state in Redis is to be rewritten; an entry is replaced (a new object) on each new failure. */
   private readonly stale = new Map<string, Stale>();
+  private readonly expiryRefreshedAt = new Map<string, number>();
   override readonly distributed = true;
 
   constructor(redis: RedisConnections) {
@@ -56,7 +55,8 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
   override publish(event: ThreadEvent): void {
     this.track(event);
     this.deliver(event);
-    const payload = JSON.stringify({ origin: this.origin, event } satisfies Envelope);
+    // "<origin> <event JSON>": each instance skips its own events without parsing them.
+    const payload = `${this.origin} ${JSON.stringify(event)}`;
     const stale = this.stale.get(event.threadId);
     const multi = this.pub.multi();
     let reply: string | null | undefined; // the reply whose in-flight state this event changes; null: all of them
@@ -72,20 +72,25 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
         if (stale) {
           this.writeInFlight(multi, event.threadId);
         } else {
-          multi
-            .hset(metaKey(event.threadId), 'seq', String(event.seq))
-            .append(contentKey(event.threadId), event.delta)
-            .pexpire(metaKey(event.threadId), INFLIGHT_TTL_MS)
-            .pexpire(contentKey(event.threadId), INFLIGHT_TTL_MS);
+          multi.hset(metaKey(event.threadId), 'seq', String(event.seq)).append(contentKey(event.threadId), event.delta);
+          const now = Date.now();
+          if (now - (this.expiryRefreshedAt.get(event.threadId) ?? 0) >= EXPIRY_REFRESH_MS) {
+            this.expiryRefreshedAt.set(event.threadId, now);
+            multi
+              .pexpire(metaKey(event.threadId), INFLIGHT_TTL_MS)
+              .pexpire(contentKey(event.threadId), INFLIGHT_TTL_MS);
+          }
         }
         break;
       case 'message:done':
       case 'message:error':
         reply = event.type === 'message:done' ? event.message.id : event.messageId;
+        this.expiryRefreshedAt.delete(event.threadId);
         multi.del(metaKey(event.threadId), contentKey(event.threadId));
         break;
       case 'thread:deleted':
         reply = null;
+        this.expiryRefreshedAt.delete(event.threadId);
         multi.del(metaKey(event.threadId), contentKey(event.threadId));
         break;
       case 'thread:updated':
@@ -151,6 +156,7 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
     if (!reply) {
       return;
     }
+    this.expiryRefreshedAt.set(threadId, Date.now());
     multi
       .hset(metaKey(threadId), 'messageId', reply.messageId, 'seq', String(reply.seq))
       .set(contentKey(threadId), reply.content)
@@ -189,15 +195,17 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
       this.emitter.emit('stop', raw);
       return;
     }
-    let envelope: Envelope;
+    const space = raw.indexOf(' ');
+    if (space < 0 || raw.startsWith(this.origin)) {
+      return;
+    }
+    let event: ThreadEvent;
     try {
-      envelope = JSON.parse(raw) as Envelope;
+      event = JSON.parse(raw.slice(space + 1)) as ThreadEvent;
     } catch {
       return;
     }
-    if (envelope.origin !== this.origin) {
-      this.deliver(envelope.event);
-    }
+    this.deliver(event);
   }
 
   private failed(err: Error): void {
