@@ -12,6 +12,7 @@ export default tseslint.config(
       'apps/web/dist/**',
       '*.config.js',
       '*.config.mjs',
+      'scripts/**',
     ],
   },
   js.configs.recommended,
