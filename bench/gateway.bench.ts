@@ -13,7 +13,6 @@
  * BENCH_QUICK=1 runs a reduced version (for checking the benchmark itself, not for figures).
  * BENCH_CLIENT_PROCS sets the number of client processes (default 2).
  */
-import { loadavg } from 'node:os';
 import { RedisProcess, redisServerAvailable } from '../test/support/redis-process';
 import { tempDir } from '../test/support/server-process';
 import { Api, mapLimit, sleep } from './support/client';
@@ -30,6 +29,8 @@ import {
   startConfab,
   startUpstream,
   type Upstream,
+  type Cleanups,
+  runBenchmark,
 } from './support/processes';
 import type { RunResult, WatchedReply } from './support/socket-worker';
 import { bytes, log, ms, printTable, ratio, type Row, summarize } from './support/stats';
@@ -460,54 +461,35 @@ function redisPid(redis: RedisProcess): number {
   return (redis as unknown as { child: { pid: number } }).child.pid;
 }
 
-async function main(): Promise<void> {
-  const started = Date.now();
+async function main(cleanups: Cleanups): Promise<void> {
   process.stdout.write(`# confab gateway benchmark${QUICK ? ' (QUICK: reduced sizes, not for figures)' : ''}\n\n`);
   process.stdout.write(
     `machine: ${machineLine()}; ${CLIENT_PROCS} client processes\n` +
       'CPU figures are % of one core per process; "others" is the rest of the machine (other work skews figures)\n',
   );
-  const cleanups: (() => Promise<unknown> | void)[] = [];
-  try {
-    const upstream = await startUpstream();
-    cleanups.push(() => upstream.close());
-    const pool = new ClientPool(CLIENT_PROCS);
-    cleanups.push(() => pool.close());
-    const dataDir = tempDir('confab-bench-gw-');
-    cleanups.push(() => removeDir(dataDir));
-    const server = await startConfab(serverEnv(dataDir, upstream.baseUrl));
-    cleanups.push(() => server.stop());
-    const api = new Api(server.url);
-    await api.signup('bench-admin@bench.local'); // the first account is the admin; keep it out of the figures
+  const upstream = await startUpstream();
+  cleanups.push(() => upstream.close());
+  const pool = new ClientPool(CLIENT_PROCS);
+  cleanups.push(() => pool.close());
+  const dataDir = tempDir('confab-bench-gw-');
+  cleanups.push(() => removeDir(dataDir));
+  const server = await startConfab(serverEnv(dataDir, upstream.baseUrl));
+  cleanups.push(() => server.stop());
+  const api = new Api(server.url);
+  await api.signup('bench-admin@bench.local'); // the first account is the admin; keep it out of the figures
 
-    printTable('Idle sockets (one server process)', await idleSockets(api, pool, server.child.pid!));
-    printTable(
-      `Concurrent streaming replies (one server process, upstream ${1000 / TOKEN_DELAY_MS} tokens/s per stream, ` +
-        `streams started at ${START_RATE}/s, all streaming together for ${STEADY_MS / 1000} s)`,
-      await concurrentStreams(api, pool, upstream, server.child.pid!),
-    );
-    await server.stop();
-    printTable(
-      `Two instances over Redis (one shared database; ${STREAM_TOKENS} tokens at ${1000 / TOKEN_DELAY_MS}/s per ` +
-        `stream, sends spread over ${RAMP_MS} ms)`,
-      await acrossInstances(upstream, pool),
-    );
-  } finally {
-    for (const cleanup of cleanups.reverse()) {
-      await cleanup();
-    }
-  }
-  process.stdout.write(
-    `\ntotal time ${((Date.now() - started) / 1000).toFixed(0)} s; load average at the end ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}\n`,
+  printTable('Idle sockets (one server process)', await idleSockets(api, pool, server.child.pid!));
+  printTable(
+    `Concurrent streaming replies (one server process, upstream ${1000 / TOKEN_DELAY_MS} tokens/s per stream, ` +
+      `streams started at ${START_RATE}/s, all streaming together for ${STEADY_MS / 1000} s)`,
+    await concurrentStreams(api, pool, upstream, server.child.pid!),
+  );
+  await server.stop();
+  printTable(
+    `Two instances over Redis (one shared database; ${STREAM_TOKENS} tokens at ${1000 / TOKEN_DELAY_MS}/s per ` +
+      `stream, sends spread over ${RAMP_MS} ms)`,
+    await acrossInstances(upstream, pool),
   );
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`bench:gateway failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBenchmark('bench:gateway', main);

@@ -12,7 +12,6 @@
  * BENCH_QUICK=1 runs a reduced version (for checking the benchmark itself, not for figures).
  */
 import Database from 'better-sqlite3';
-import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { tempDir } from '../test/support/server-process';
@@ -27,6 +26,8 @@ import {
   startConfab,
   startUpstream,
   type Upstream,
+  type Cleanups,
+  runBenchmark,
 } from './support/processes';
 import { bytes, log, ms, printTable, ratio, type Row, summarize } from './support/stats';
 import { type Arrival, benchPrompt, benchTokens, tokenDelays } from './support/tokens';
@@ -574,57 +575,38 @@ async function listingAndPaging(upstream: Upstream): Promise<Row[]> {
   }
 }
 
-async function main(): Promise<void> {
-  const started = Date.now();
+async function main(cleanups: Cleanups): Promise<void> {
   process.stdout.write(`# confab pipeline benchmark${QUICK ? ' (QUICK: reduced sizes, not for figures)' : ''}\n\n`);
   process.stdout.write(`machine: ${machineLine()}\n`);
   process.stdout.write(
     'CPU figures are % of one core per process; "others" is the rest of the machine (other work skews figures)\n',
   );
-  const cleanups: (() => Promise<unknown> | void)[] = [];
-  try {
-    const upstream = await startUpstream();
-    cleanups.push(() => upstream.close());
-    const dataDir = tempDir('confab-bench-');
-    cleanups.push(() => removeDir(dataDir));
-    const server = await startConfab(serverEnv(dataDir, upstream.baseUrl));
-    cleanups.push(() => server.stop());
-    const api = new Api(server.url);
-    const { token } = await api.signup('bench-pipeline@bench.local');
-    const sdk = new OpenAI({ apiKey: 'x', baseURL: upstream.baseUrl, maxRetries: 0 });
+  const upstream = await startUpstream();
+  cleanups.push(() => upstream.close());
+  const dataDir = tempDir('confab-bench-');
+  cleanups.push(() => removeDir(dataDir));
+  const server = await startConfab(serverEnv(dataDir, upstream.baseUrl));
+  cleanups.push(() => server.stop());
+  const api = new Api(server.url);
+  const { token } = await api.signup('bench-pipeline@bench.local');
+  const sdk = new OpenAI({ apiKey: 'x', baseURL: upstream.baseUrl, maxRetries: 0 });
 
-    const ttft = await timeToFirstToken(api, token, sdk, upstream, server.child.pid!);
-    const relayRows = await relay(api, token, sdk, upstream, ttft.concurrent);
-    await server.stop();
-    printTable('Streaming latency (confab vs. direct SDK on the same fake upstream, same run)', [
-      ...ttft.rows,
-      ...relayRows,
-    ]);
-    await upstream.forget();
+  const ttft = await timeToFirstToken(api, token, sdk, upstream, server.child.pid!);
+  const relayRows = await relay(api, token, sdk, upstream, ttft.concurrent);
+  await server.stop();
+  printTable('Streaming latency (confab vs. direct SDK on the same fake upstream, same run)', [
+    ...ttft.rows,
+    ...relayRows,
+  ]);
+  await upstream.forget();
 
-    printTable('Database writes', await databaseWrites(upstream));
-    await upstream.forget();
+  printTable('Database writes', await databaseWrites(upstream));
+  await upstream.forget();
 
-    printTable(
-      'Listing and paging in a large embedded database (HTTP, one request at a time)',
-      await listingAndPaging(upstream),
-    );
-  } finally {
-    for (const cleanup of cleanups.reverse()) {
-      await cleanup();
-    }
-  }
-  process.stdout.write(
-    `\ntotal time ${((Date.now() - started) / 1000).toFixed(0)} s; load average at the end ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}\n`,
+  printTable(
+    'Listing and paging in a large embedded database (HTTP, one request at a time)',
+    await listingAndPaging(upstream),
   );
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`bench:pipeline failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBenchmark('bench:pipeline', main);

@@ -236,3 +236,36 @@ export function machineLine(): string {
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
+
+export type Cleanups = (() => Promise<unknown> | void)[];
+
+/**
+ * Runs a benchmark's body, then its cleanups in reverse order whatever happened, prints the total time and the
+ * load average (other work on the machine skews figures), and exits 0, or 1 with the error.
+ */
+export function runBenchmark(name: string, body: (cleanups: Cleanups) => Promise<void>): void {
+  const started = Date.now();
+  const cleanups: Cleanups = [];
+  const run = async () => {
+    try {
+      await body(cleanups);
+    } finally {
+      for (const cleanup of cleanups.reverse()) {
+        await cleanup();
+      }
+    }
+    const load = loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
+    process.stdout.write(
+      `\ntotal time ${((Date.now() - started) / 1000).toFixed(0)} s; load average at the end ${load}\n`,
+    );
+  };
+  run().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

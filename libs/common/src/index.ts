@@ -8,3 +8,4 @@ export * from './ids/id';
 export * from './pagination/cursor';
 export * from './redis/redis.module';
 export * from './validation/validation';
+export * from './time/utc-day';

@@ -1,3 +1,4 @@
+import { ID_PATTERN } from '@app/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   IsInt,
@@ -15,7 +16,6 @@ import { MODEL_ID_MAX } from './thread.dto';
 
 /** The longest message accepted (characters); the HTTP body limit and the socket buffer are sized from it. */
 export const CONTENT_MAX = 100_000;
-const ID = /^[0-9a-f]{24}$/;
 
 export class GenerationOptionsDto {
   @ApiPropertyOptional({ description: 'Overrides the thread model for this reply' })
@@ -54,7 +54,7 @@ export class SendMessageDto extends GenerationOptionsDto {
   @IsOptional()
   @ValidateIf((_, value) => value !== null)
   @IsString()
-  @Matches(ID, { message: 'parentId must be a message id' })
+  @Matches(ID_PATTERN, { message: 'parentId must be a message id' })
   parentId?: string | null;
 
   @ApiPropertyOptional({
@@ -71,6 +71,6 @@ export class RegenerateDto extends GenerationOptionsDto {
   @ApiPropertyOptional({ description: "The answer to regenerate; defaults to the active leaf's answer" })
   @IsOptional()
   @IsString()
-  @Matches(ID, { message: 'messageId must be a message id' })
+  @Matches(ID_PATTERN, { message: 'messageId must be a message id' })
   messageId?: string;
 }

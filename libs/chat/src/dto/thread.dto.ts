@@ -1,3 +1,4 @@
+import { DEFAULT_PAGE_SIZE, ID_PATTERN, MAX_PAGE_SIZE } from '@app/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
@@ -5,7 +6,6 @@ import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLen
 export const TITLE_MAX = 200;
 export const SYSTEM_PROMPT_MAX = 20_000;
 export const MODEL_ID_MAX = 200;
-const ID = /^[0-9a-f]{24}$/;
 
 export class CreateThreadDto {
   @ApiPropertyOptional({ maxLength: TITLE_MAX, default: 'New chat' })
@@ -32,7 +32,7 @@ export class UpdateThreadDto extends CreateThreadDto {
   @ApiPropertyOptional({ description: 'Switches the branch shown: a message of this thread (its newest leaf is used)' })
   @IsOptional()
   @IsString()
-  @Matches(ID, { message: 'activeLeafId must be a message id' })
+  @Matches(ID_PATTERN, { message: 'activeLeafId must be a message id' })
   activeLeafId?: string;
 }
 
@@ -43,12 +43,12 @@ export class ListThreadsQuery {
   @MaxLength(200)
   q?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  @Max(100)
+  @Max(MAX_PAGE_SIZE)
   limit?: number;
 
   @ApiPropertyOptional()
@@ -59,18 +59,18 @@ export class ListThreadsQuery {
 }
 
 export class ListMessagesQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  @Max(100)
+  @Max(MAX_PAGE_SIZE)
   limit?: number;
 
   @ApiPropertyOptional({ description: 'A message id of the active branch: return older messages' })
   @IsOptional()
   @IsString()
-  @Matches(ID, { message: 'before must be a message id' })
+  @Matches(ID_PATTERN, { message: 'before must be a message id' })
   before?: string;
 
   @ApiPropertyOptional({ enum: ['active', 'all'], default: 'active' })

@@ -1,5 +1,5 @@
 import { AccountEvents, type AuthUser } from '@app/auth';
-import { APP_CONFIG, AppError, type AppConfig } from '@app/common';
+import { APP_CONFIG, AppError, type AppConfig, utcDayBounds } from '@app/common';
 import { fitContext, generateTitle, ModelCatalog, ModelProvider, TokenCounter, type ChatTurn } from '@app/ai';
 import {
   MessageRepository,
@@ -106,11 +106,6 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     }
     await Promise.all(runs.map((run) => run.done));
     await Promise.all([...this.executions]);
-  }
-
-  /** The generation running in this process for the thread, if any. */
-  localRun(threadId: string): GenerationRun | undefined {
-    return this.runs.get(threadId);
   }
 
   async send(auth: AuthUser, threadId: string, dto: SendMessageDto): Promise<Started> {
@@ -340,7 +335,7 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     const today = await this.usage.forDay(auth.userId, new Date());
     if (today.promptTokens + today.completionTokens >= limit) {
       const now = new Date();
-      const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+      const [, midnight] = utcDayBounds(now);
       throw new AppError('quota_exceeded', 'Daily token quota exceeded', {
         retryAfterSeconds: Math.ceil((midnight - now.getTime()) / 1000),
       });

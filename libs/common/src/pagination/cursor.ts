@@ -1,3 +1,5 @@
+import { isId } from '../ids/id';
+
 /** A keyset position: the sort value (epoch ms) and the id that breaks ties. */
 export interface CursorPosition {
   at: number;
@@ -18,7 +20,7 @@ export function decodeCursor(cursor: string): CursorPosition | null {
       value.length === 2 &&
       Number.isSafeInteger(value[0]) &&
       typeof value[1] === 'string' &&
-      /^[0-9a-f]{24}$/.test(value[1])
+      isId(value[1])
     ) {
       return { at: value[0] as number, id: value[1] };
     }

@@ -1,13 +1,13 @@
-import { newId } from '@app/common';
+import { newId, utcDayBounds } from '@app/common';
 import type { TokenUsage } from '../ports/entities';
 import { UsageRepository } from '../ports/repositories';
 import type { MongoModels } from './mongo-models';
 import type { TokenUsageDoc } from './token-usage.schema';
 
 /** The UTC day containing `at`, as [start, end). */
-export function utcDay(at: Date): [Date, Date] {
-  const start = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate());
-  return [new Date(start), new Date(start + 86_400_000)];
+function utcDay(at: Date): [Date, Date] {
+  const [start, end] = utcDayBounds(at);
+  return [new Date(start), new Date(end)];
 }
 
 export class MongoUsageRepository extends UsageRepository {

@@ -1,3 +1,4 @@
+import { utcDayBounds } from '@app/common';
 import type { TokenUsage } from '../ports/entities';
 import { UsageRepository } from '../ports/repositories';
 import { type Db, prepared } from './sqlite-database';
@@ -9,11 +10,6 @@ interface SumRow {
 
 const toUsage = (row: SumRow): TokenUsage => ({ promptTokens: row.p, completionTokens: row.c });
 const SUMS = 'COALESCE(SUM(prompt_tokens), 0) AS p, COALESCE(SUM(completion_tokens), 0) AS c';
-
-export function utcDayBounds(at: Date): [number, number] {
-  const start = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate());
-  return [start, start + 86_400_000];
-}
 
 export class SqliteUsageRepository extends UsageRepository {
   constructor(private readonly db: Db) {
