@@ -28,7 +28,8 @@ describeWithRedis('two instances sharing Redis', () => {
   beforeAll(async () => {
     redis = await RedisProcess.start();
     // Two instances of one deployment: the same database, JWT secret and Redis.
-    const env = { DATA_DIR: tempDir(), REDIS_URL: redis.url, LOGIN_RATE_LIMIT: '3/15m' };
+    // No refresh reuse grace: a replay is refused at once (the grace has its own tests).
+    const env = { DATA_DIR: tempDir(), REDIS_URL: redis.url, LOGIN_RATE_LIMIT: '3/15m', REFRESH_GRACE: '0' };
     a = await startAuthApp(env);
     b = await startAuthApp(env);
     admin = await b.signUp({ name: 'Root' });

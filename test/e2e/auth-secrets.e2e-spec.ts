@@ -63,7 +63,8 @@ describe('secrets', () => {
     let jwtSecret = '';
 
     const log = await captureOutput(async () => {
-      const ctx = await startAuthApp({ LOG_LEVEL: 'debug' });
+      // No reuse grace: the replay below is refused, so each refresh token is in exactly one response.
+      const ctx = await startAuthApp({ LOG_LEVEL: 'debug', REFRESH_GRACE: '0' });
       jwtSecret = ctx.config.jwtSecret;
       const request = async (method: string, path: string, options: Parameters<typeof ctx.request>[2] = {}) => {
         const res: JsonResponse = await ctx.request(method, path, options);

@@ -238,6 +238,12 @@ export function repositoryContract(adapter: string, mongodbUri: () => string | n
     });
 
     describe('sessions', () => {
+      const next = (tokenHash: string, expiresAt = new Date(Date.now() + 60_000)) => ({
+        tokenHash,
+        expiresAt,
+        sealed: `sealed:${tokenHash}`,
+      });
+
       it('should rotate a refresh token once and report reuse of a spent one', async () => {
         const user = await newUser();
         const later = new Date(Date.now() + 60_000);
@@ -251,26 +257,95 @@ export function repositoryContract(adapter: string, mongodbUri: () => string | n
         expect(session).toMatchObject({ userId: user.id, revokedAt: null, userAgent: 'jest', ip: '127.0.0.1' });
         await expect(r.sessions.findById(session.id)).resolves.toMatchObject({ id: session.id });
         await expect(r.sessions.findByTokenHash(`t1-${user.id}`)).resolves.toMatchObject({ id: session.id });
-        const rotated = await r.sessions.rotate(`t1-${user.id}`, `t2-${user.id}`, new Date(), later);
+        const rotated = await r.sessions.rotate(`t1-${user.id}`, next(`t2-${user.id}`), new Date(), 0);
         expect(rotated).toMatchObject({ status: 'rotated', session: { id: session.id } });
-        const reused = await r.sessions.rotate(`t1-${user.id}`, `t3-${user.id}`, new Date(), later);
+        const reused = await r.sessions.rotate(`t1-${user.id}`, next(`t3-${user.id}`), new Date(), 0);
         expect(reused).toMatchObject({ status: 'reused', session: { id: session.id } });
         await expect(r.sessions.findByTokenHash(`t3-${user.id}`)).resolves.toBeNull();
-        await expect(r.sessions.rotate('unknown', 'x', new Date(), later)).resolves.toEqual({ status: 'invalid' });
-        await expect(r.sessions.rotate(`t2-${user.id}`, `t4-${user.id}`, new Date(), later)).resolves.toMatchObject({
+        await expect(r.sessions.rotate('unknown', next('x'), new Date(), 0)).resolves.toEqual({ status: 'invalid' });
+        await expect(r.sessions.rotate(`t2-${user.id}`, next(`t4-${user.id}`), new Date(), 0)).resolves.toMatchObject({
           status: 'rotated',
         });
       });
 
-      it('should let only one of two concurrent rotations of the same token win', async () => {
+      it('should let only one of concurrent rotations of the same token win; the others get its successor', async () => {
         const user = await newUser();
         const later = new Date(Date.now() + 60_000);
         await r.sessions.create({ userId: user.id, tokenHash: `c1-${user.id}`, expiresAt: later });
         const results = await Promise.all(
-          [1, 2, 3, 4].map((i) => r.sessions.rotate(`c1-${user.id}`, `c2-${i}-${user.id}`, new Date(), later)),
+          [1, 2, 3, 4].map((i) => r.sessions.rotate(`c1-${user.id}`, next(`c2-${i}-${user.id}`), new Date(), 10_000)),
         );
-        expect(results.filter((x) => x.status === 'rotated')).toHaveLength(1);
-        expect(results.filter((x) => x.status === 'reused')).toHaveLength(3);
+        const winners = results.filter((x) => x.status === 'rotated');
+        expect(winners).toHaveLength(1);
+        const graced = results.filter((x) => x.status === 'grace');
+        expect(graced).toHaveLength(3);
+        // Every loser is handed the winner's successor, not one of its own.
+        const winner = results.findIndex((x) => x.status === 'rotated') + 1;
+        for (const result of graced) {
+          expect(result).toMatchObject({ successors: [`sealed:c2-${winner}-${user.id}`] });
+        }
+        // Without a grace the losers are replays.
+        await r.sessions.create({ userId: user.id, tokenHash: `d1-${user.id}`, expiresAt: later });
+        const strict = await Promise.all(
+          [1, 2, 3].map((i) => r.sessions.rotate(`d1-${user.id}`, next(`d2-${i}-${user.id}`), new Date(), 0)),
+        );
+        expect(strict.map((x) => x.status).sort()).toEqual(['reused', 'reused', 'rotated']);
+      });
+
+      it('should answer a token spent within the grace with the seals to the live token, and reuse after it', async () => {
+        const user = await newUser();
+        const t0 = Date.now();
+        const at = (ms: number) => new Date(t0 + ms);
+        const session = await r.sessions.create({
+          userId: user.id,
+          tokenHash: `g0-${user.id}`,
+          expiresAt: at(60_000),
+        });
+        const grace = 10_000;
+        expect(await r.sessions.rotate(`g0-${user.id}`, next(`g1-${user.id}`), at(0), grace)).toMatchObject({
+          status: 'rotated',
+        });
+        // A second tab, 3 s later: nothing rotates, it is told the way to g1.
+        expect(await r.sessions.rotate(`g0-${user.id}`, next(`gx-${user.id}`), at(3000), grace)).toEqual({
+          status: 'grace',
+          session: expect.objectContaining({ id: session.id }),
+          successors: [`sealed:g1-${user.id}`],
+        });
+        await expect(r.sessions.findByTokenHash(`gx-${user.id}`)).resolves.toBeNull();
+        // g1 rotates on: g0, still within its grace, leads through g1 to g2.
+        expect(await r.sessions.rotate(`g1-${user.id}`, next(`g2-${user.id}`), at(5000), grace)).toMatchObject({
+          status: 'rotated',
+        });
+        expect(await r.sessions.rotate(`g0-${user.id}`, next(`gy-${user.id}`), at(9000), grace)).toMatchObject({
+          status: 'grace',
+          successors: [`sealed:g1-${user.id}`, `sealed:g2-${user.id}`],
+        });
+        // After the grace the same token is a replay.
+        expect(await r.sessions.rotate(`g0-${user.id}`, next(`gz-${user.id}`), at(10_001), grace)).toMatchObject({
+          status: 'reused',
+          session: { id: session.id },
+        });
+        expect(await r.sessions.rotate(`g1-${user.id}`, next(`gz-${user.id}`), at(14_000), grace)).toMatchObject({
+          status: 'grace',
+          successors: [`sealed:g2-${user.id}`],
+        });
+        await r.sessions.revoke(session.id, at(14_500));
+        await expect(r.sessions.rotate(`g1-${user.id}`, next(`gz-${user.id}`), at(15_000), grace)).resolves.toEqual({
+          status: 'invalid',
+        });
+      });
+
+      it('should erase seals older than the grace as the family rotates', async () => {
+        const user = await newUser();
+        const t0 = Date.now();
+        const at = (ms: number) => new Date(t0 + ms);
+        await r.sessions.create({ userId: user.id, tokenHash: `s0-${user.id}`, expiresAt: at(600_000) });
+        await r.sessions.rotate(`s0-${user.id}`, next(`s1-${user.id}`, at(600_000)), at(0), 1000);
+        await r.sessions.rotate(`s1-${user.id}`, next(`s2-${user.id}`, at(600_000)), at(5000), 1000);
+        // s0's seal is gone: even a grace long enough to reach back to it finds nothing to hand out.
+        expect(await r.sessions.rotate(`s0-${user.id}`, next(`sx-${user.id}`), at(5500), 60_000)).toMatchObject({
+          status: 'reused',
+        });
       });
 
       it('should refuse expired and revoked tokens', async () => {
@@ -281,7 +356,7 @@ export function repositoryContract(adapter: string, mongodbUri: () => string | n
           expiresAt: new Date(Date.now() - 1000),
         });
         await expect(
-          r.sessions.rotate(`e1-${user.id}`, `e2-${user.id}`, new Date(), new Date(Date.now() + 60_000)),
+          r.sessions.rotate(`e1-${user.id}`, next(`e2-${user.id}`), new Date(), 10_000),
         ).resolves.toEqual({
           status: 'invalid',
         });
@@ -295,7 +370,7 @@ export function repositoryContract(adapter: string, mongodbUri: () => string | n
         await expect(r.sessions.revoke(live.id, new Date())).resolves.toBe(false);
         await expect(r.sessions.findById(live.id)).resolves.toMatchObject({ revokedAt: expect.any(Date) });
         await expect(
-          r.sessions.rotate(`r1-${user.id}`, `r2-${user.id}`, new Date(), new Date(Date.now() + 60_000)),
+          r.sessions.rotate(`r1-${user.id}`, next(`r2-${user.id}`), new Date(), 10_000),
         ).resolves.toEqual({
           status: 'invalid',
         });

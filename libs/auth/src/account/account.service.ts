@@ -1,6 +1,6 @@
-import { AppError } from '@app/common';
+import { APP_CONFIG, type AppConfig, AppError } from '@app/common';
 import { SessionRepository, UserRepository } from '@app/persistence';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { AuditTrail } from '../audit/audit-trail';
 import type { ClientInfo } from '../decorators/client.decorator';
 import type { LoginDto, RefreshTokenDto, SignUpDto } from '../dto/credentials.dto';
@@ -8,13 +8,14 @@ import type { AuthTokensView } from '../dto/responses.dto';
 import { AccountEvents } from '../events/account-events';
 import { PasswordHasher } from '../password/password-hasher';
 import { AbuseLimits } from '../rate-limit/abuse-limits';
-import { hashRefreshToken, newRefreshToken } from '../token/refresh-token';
+import { hashRefreshToken, newRefreshToken, sealSuccessor, unsealSuccessor } from '../token/refresh-token';
 import { SessionIssuer } from './session-issuer';
 
 /** Sign-up, sign-in, refresh-token rotation and sign-out: the routes a caller uses before having an access token. */
 @Injectable()
 export class AccountService {
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly users: UserRepository,
     private readonly sessions: SessionRepository,
     private readonly hasher: PasswordHasher,
@@ -72,20 +73,27 @@ export class AccountService {
 
   /**
    * Spends the refresh token and hands out the next pair. A token that was already spent means that two parties
-   * hold the family (one of them stole it): the whole session is revoked and both have to sign in again.
+   * hold the family (one of them stole it): the whole session is revoked and both have to sign in again, unless it
+   * was spent less than REFRESH_GRACE ago. Then it is most likely a second tab that refreshed at the same moment:
+   * it gets the family's live refresh token (the one the first caller got, or its successor) and a new access token,
+   * so both tabs carry on with the same token and a later replay of a spent one is still caught.
    */
   async refresh(client: ClientInfo, dto: RefreshTokenDto): Promise<AuthTokensView> {
     const now = new Date();
     const next = newRefreshToken();
     const result = await this.sessions.rotate(
       hashRefreshToken(dto.refreshToken),
-      hashRefreshToken(next),
+      {
+        tokenHash: hashRefreshToken(next),
+        expiresAt: this.issuer.refreshExpiry(now),
+        sealed: sealSuccessor(next, dto.refreshToken),
+      },
       now,
-      this.issuer.refreshExpiry(now),
+      this.config.refreshGraceMs,
     );
     switch (result.status) {
       case 'invalid':
-        throw new AppError('unauthorized', 'Invalid or expired refresh token');
+        throw invalidRefreshToken();
       case 'reused': {
         const { id: sessionId, userId } = result.session;
         await this.endSession(userId, sessionId, now);
@@ -98,14 +106,18 @@ export class AccountService {
         });
         throw new AppError('unauthorized', 'Refresh token was already used: the session has been revoked');
       }
-      case 'rotated': {
-        const user = await this.users.findById(result.session.userId);
-        if (!user || user.disabled) {
-          await this.endSession(result.session.userId, result.session.id, now);
-          throw new AppError('unauthorized', 'Invalid or expired refresh token');
+      case 'grace': {
+        let live: string | null = dto.refreshToken;
+        for (const sealed of result.successors) {
+          live = live === null ? null : unsealSuccessor(sealed, live);
         }
-        return this.issuer.pair(user, result.session.id, next);
+        if (live === null) {
+          throw invalidRefreshToken();
+        }
+        return this.pairFor(result.session.userId, result.session.id, live, now);
       }
+      case 'rotated':
+        return this.pairFor(result.session.userId, result.session.id, next, now);
     }
   }
 
@@ -117,10 +129,23 @@ export class AccountService {
     }
   }
 
+  private async pairFor(userId: string, sessionId: string, refreshToken: string, now: Date): Promise<AuthTokensView> {
+    const user = await this.users.findById(userId);
+    if (!user || user.disabled) {
+      await this.endSession(userId, sessionId, now);
+      throw invalidRefreshToken();
+    }
+    return this.issuer.pair(user, sessionId, refreshToken);
+  }
+
   private async endSession(userId: string, sessionId: string, now: Date): Promise<void> {
     await this.sessions.revoke(sessionId, now);
     await this.events.publish({ type: 'revoked', userId, sessionIds: [sessionId] });
   }
+}
+
+function invalidRefreshToken(): AppError {
+  return new AppError('unauthorized', 'Invalid or expired refresh token');
 }
 
 export function duplicateEmail(): AppError {

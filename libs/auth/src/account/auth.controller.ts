@@ -44,9 +44,14 @@ export class AuthController {
 
   @Post('refresh')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Exchange a refresh token for a new pair; the old one stops working' })
+  @ApiOperation({
+    summary: 'Exchange a refresh token for a new pair; the old one stops working',
+    description:
+      'A token spent less than REFRESH_GRACE (10 s) ago answers with the same new refresh token (parallel refreshes ' +
+      'from several tabs); presented later, it revokes the whole session.',
+  })
   @ApiOkResponse({ type: AuthTokensView })
-  @ApiUnauthorizedResponse({ description: 'Unknown, expired or revoked; an already-used token revokes its session' })
+  @ApiUnauthorizedResponse({ description: 'Unknown, expired or revoked; a token spent longer ago revokes its session' })
   refresh(@Client() client: ClientInfo, @Body() dto: RefreshTokenDto) {
     return this.accounts.refresh(client, dto);
   }

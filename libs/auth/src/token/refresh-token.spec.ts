@@ -1,4 +1,4 @@
-import { hashRefreshToken, newRefreshToken } from './refresh-token';
+import { hashRefreshToken, newRefreshToken, sealSuccessor, unsealSuccessor } from './refresh-token';
 
 describe('refresh tokens', () => {
   it('should be 32 random bytes in base64url, never repeated', () => {
@@ -17,5 +17,21 @@ describe('refresh tokens', () => {
     expect(hash).not.toContain(token);
     expect(hashRefreshToken(token)).toBe(hash);
     expect(hashRefreshToken(newRefreshToken())).not.toBe(hash);
+  });
+});
+
+describe('refresh-token successor seals', () => {
+  it('should open only with the spent token it was sealed with', () => {
+    const spent = newRefreshToken();
+    const successor = newRefreshToken();
+    const sealed = sealSuccessor(successor, spent);
+    expect(sealed).not.toContain(successor);
+    expect(unsealSuccessor(sealed, spent)).toBe(successor);
+    expect(unsealSuccessor(sealed, newRefreshToken())).toBeNull();
+    expect(unsealSuccessor(sealed, hashRefreshToken(spent))).toBeNull();
+    const [iv, , tag] = sealed.split('.');
+    const otherData = sealSuccessor(successor, spent).split('.')[1];
+    expect(unsealSuccessor([iv, otherData, tag].join('.'), spent)).toBeNull();
+    expect(unsealSuccessor('garbage', spent)).toBeNull();
   });
 });

@@ -16,6 +16,8 @@ export interface AppConfig {
   jwtSecret: string;
   accessTokenTtlMs: number;
   refreshTokenTtlMs: number;
+  /** How long a spent refresh token still answers with its successor (parallel refreshes); 0 turns it off. */
+  refreshGraceMs: number;
   bcryptCost: number;
   openaiApiKey: string | null;
   openaiBaseUrl: string | null;

@@ -25,6 +25,7 @@ describe(loadConfig.name, () => {
       redisUrl: null,
       accessTokenTtlMs: 15 * 60_000,
       refreshTokenTtlMs: 30 * 86_400_000,
+      refreshGraceMs: 10_000,
       openaiApiKey: null,
       models: null,
       userDailyTokenLimit: 0,
@@ -82,6 +83,8 @@ describe(loadConfig.name, () => {
     expect(config.corsOrigins).toEqual(['https://a.example.com', 'http://localhost:5173']);
     expect(config.signupRateLimit).toEqual({ limit: 3, windowMs: 600_000 });
     expect(config.trustProxy).toBe(1);
+    expect(loadConfig({ DATA_DIR: dataDir(), REFRESH_GRACE: '0' }).refreshGraceMs).toBe(0);
+    expect(loadConfig({ DATA_DIR: dataDir(), REFRESH_GRACE: '2500ms' }).refreshGraceMs).toBe(2500);
   });
 
   it.each([
@@ -93,6 +96,7 @@ describe(loadConfig.name, () => {
     [{ JWT_SECRET: 'short' }, /^JWT_SECRET must be at least 32 characters/],
     [{ ACCESS_TOKEN_TTL: 'forever' }, /^ACCESS_TOKEN_TTL must be a duration/],
     [{ LOGIN_RATE_LIMIT: 'lots' }, /^LOGIN_RATE_LIMIT must be a rate/],
+    [{ REFRESH_GRACE: '5m' }, /^REFRESH_GRACE must be 0 or a duration up to 60s/],
     [{ MODELS: 'a:12' }, /^MODELS entries/],
     [{ MODELS: 'a', DEFAULT_MODEL: 'b' }, /^DEFAULT_MODEL "b" is not in MODELS/],
     [{ CORS_ORIGINS: 'not an origin' }, /^CORS_ORIGINS entries/],

@@ -47,6 +47,16 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
     }
     return ms;
   };
+  /** A duration from 0 to `maxMs`; `0` alone (no unit) turns the feature off. */
+  const boundedDuration = (name: string, fallback: string, maxMs: number): number => {
+    const raw = str(name) ?? fallback;
+    const ms = raw === '0' ? 0 : parseDuration(raw);
+    if (ms === null || ms > maxMs) {
+      problems.push(`${name} must be 0 or a duration up to ${maxMs / 1000}s such as 10s (got "${raw}")`);
+      return parseDuration(fallback) ?? 0;
+    }
+    return ms;
+  };
   const rate = (name: string, fallback: string) => {
     const raw = str(name) ?? fallback;
     const parsed = parseRate(raw);
@@ -131,6 +141,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
     jwtSecret: jwtSecret ?? '',
     accessTokenTtlMs: duration('ACCESS_TOKEN_TTL', '15m'),
     refreshTokenTtlMs: duration('REFRESH_TOKEN_TTL', '30d'),
+    refreshGraceMs: boundedDuration('REFRESH_GRACE', '10s', 60_000),
     bcryptCost: int('BCRYPT_COST', 12, 4, 15),
     openaiApiKey: str('OPENAI_API_KEY') ?? null,
     openaiBaseUrl,

@@ -1,6 +1,6 @@
 import { newId } from '@app/common';
 import type { SessionEntity } from '../ports/entities';
-import { type ConsumeResult, SessionRepository } from '../ports/repositories';
+import { MAX_GRACE_CHAIN, type NextRefreshToken, type RotateResult, SessionRepository } from '../ports/repositories';
 import { op } from './mongo-filter';
 import type { MongoModels } from './mongo-models';
 import type { RefreshTokenDoc } from './refresh-token.schema';
@@ -68,7 +68,7 @@ export class MongoSessionRepository extends SessionRepository {
     return token ? this.findById(token.sessionId) : null;
   }
 
-  async rotate(tokenHash: string, nextTokenHash: string, now: Date, nextExpiresAt: Date): Promise<ConsumeResult> {
+  async rotate(tokenHash: string, next: NextRefreshToken, now: Date, graceMs: number): Promise<RotateResult> {
     const token = await this.m.refreshTokens.findOne({ tokenHash }).lean<RefreshTokenDoc>();
     const session = token ? await this.m.sessions.findOne({ _id: token.sessionId }).lean<SessionDoc>() : null;
     if (
@@ -81,26 +81,62 @@ export class MongoSessionRepository extends SessionRepository {
       return { status: 'invalid' };
     }
     if (token.usedAt) {
-      return { status: 'reused', session: toSession(session) };
+      return this.spentResult(token, session, now, graceMs);
     }
-    // The spend itself is one conditional update: of concurrent rotations of a live token exactly one matches
-    // `usedAt: null`; the others find it spent, as a replay would.
-    const spent = await this.m.refreshTokens.updateOne({ tokenHash, usedAt: null }, { $set: { usedAt: now } });
+    // The spend itself is one conditional update, successor included: of concurrent rotations of a live token
+    // exactly one matches `usedAt: null`; the others find it spent with its successor, as a second tab would.
+    const spent = await this.m.refreshTokens.updateOne(
+      { tokenHash, usedAt: null },
+      { $set: { usedAt: now, successorHash: next.tokenHash, successorSealed: next.sealed } },
+    );
     if (spent.modifiedCount !== 1) {
-      return { status: 'reused', session: toSession(session) };
+      const winner = await this.m.refreshTokens.findOne({ tokenHash }).lean<RefreshTokenDoc>();
+      return winner?.usedAt ? this.spentResult(winner, session, now, graceMs) : { status: 'invalid' };
     }
-    await this.insertToken(nextTokenHash, session._id, nextExpiresAt);
+    await this.insertToken(next.tokenHash, session._id, next.expiresAt);
+    // Seals are needed only within the grace: erase the family's older ones.
+    await this.m.refreshTokens.updateMany(
+      {
+        sessionId: session._id,
+        successorSealed: op({ $type: 'string' }),
+        usedAt: op({ $lt: new Date(now.getTime() - graceMs) }),
+      },
+      { $set: { successorSealed: null } },
+    );
     const updated = await this.m.sessions
       .findOneAndUpdate(
         { _id: session._id },
-        { $set: { lastUsedAt: now, expiresAt: nextExpiresAt } },
+        { $set: { lastUsedAt: now, expiresAt: next.expiresAt } },
         { returnDocument: 'after' },
       )
       .lean<SessionDoc>();
     return {
       status: 'rotated',
-      session: toSession(updated ?? { ...session, lastUsedAt: now, expiresAt: nextExpiresAt }),
+      session: toSession(updated ?? { ...session, lastUsedAt: now, expiresAt: next.expiresAt }),
     };
+  }
+
+  /** `grace` with the seals from a spent token to the family's live one, or `reused`. */
+  private async spentResult(
+    spent: RefreshTokenDoc,
+    session: SessionDoc,
+    now: Date,
+    graceMs: number,
+  ): Promise<RotateResult> {
+    if (spent.usedAt && now.getTime() - spent.usedAt.getTime() < graceMs) {
+      const seals: string[] = [];
+      let link: RefreshTokenDoc | null = spent;
+      while (link?.usedAt) {
+        if (!link.successorSealed || !link.successorHash || seals.length >= MAX_GRACE_CHAIN) {
+          return { status: 'reused', session: toSession(session) };
+        }
+        seals.push(link.successorSealed);
+        // A successor not found yet is being inserted by the rotation that just spent its predecessor: it is live.
+        link = await this.m.refreshTokens.findOne({ tokenHash: link.successorHash }).lean<RefreshTokenDoc>();
+      }
+      return { status: 'grace', session: toSession(session), successors: seals };
+    }
+    return { status: 'reused', session: toSession(session) };
   }
 
   async revoke(id: string, now: Date): Promise<boolean> {

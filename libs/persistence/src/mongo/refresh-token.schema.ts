@@ -8,6 +8,9 @@ export interface RefreshTokenDoc {
   sessionId: string;
   expiresAt: Date;
   usedAt: Date | null;
+  /** Set with `usedAt`: the token that replaced this one (hash), and that token sealed with this one (the grace). */
+  successorHash?: string | null;
+  successorSealed?: string | null;
 }
 
 export const refreshTokenSchema = new Schema<RefreshTokenDoc>(
@@ -17,6 +20,8 @@ export const refreshTokenSchema = new Schema<RefreshTokenDoc>(
     sessionId: { type: String, required: true },
     expiresAt: { type: Date, required: true },
     usedAt: { type: Date, default: null },
+    successorHash: { type: String, default: null },
+    successorSealed: { type: String, default: null },
   },
   { ...SCHEMA_OPTIONS, collection: 'refresh_tokens' },
 );

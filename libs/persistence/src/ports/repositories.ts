@@ -49,8 +49,26 @@ export abstract class UserRepository {
   abstract countAdmins(options?: { enabledOnly?: boolean }): Promise<number>;
 }
 
-export type ConsumeResult =
-  { status: 'rotated'; session: SessionEntity } | { status: 'reused'; session: SessionEntity } | { status: 'invalid' };
+/** The refresh token that replaces a spent one. */
+export interface NextRefreshToken {
+  tokenHash: string;
+  expiresAt: Date;
+  /** The new token sealed with the one it replaces (opaque here): kept with the spent token for the grace. */
+  sealed: string;
+}
+
+export type RotateResult =
+  | { status: 'rotated'; session: SessionEntity }
+  /**
+   * The token was spent less than the grace ago: `successors` are the seals from it to the family's live token,
+   * oldest first (each opens with the token before it), so the caller can hand out that live token again.
+   */
+  | { status: 'grace'; session: SessionEntity; successors: string[] }
+  | { status: 'reused'; session: SessionEntity }
+  | { status: 'invalid' };
+
+/** How many rotations a token spent within the grace may be behind the live one (a longer chain counts as reuse). */
+export const MAX_GRACE_CHAIN = 8;
 
 export abstract class SessionRepository {
   /** Starts a family with its first refresh token (stored only as a hash). */
@@ -63,10 +81,12 @@ export abstract class SessionRepository {
   }): Promise<SessionEntity>;
   abstract findById(id: string): Promise<SessionEntity | null>;
   /**
-   * Atomically spends a refresh token and, if it was live, adds `nextTokenHash` to the family. A token that was
-   * already spent reports `reused` (the caller revokes the family); unknown, expired or revoked ones `invalid`.
+   * Atomically spends a live refresh token and adds `next` to the family (`rotated`). A token spent at most
+   * `graceMs` ago reports `grace` with the seals leading to the family's live token, and nothing changes; one spent
+   * longer ago reports `reused` (the caller revokes the family); unknown, expired or revoked ones `invalid`.
+   * Seals older than the grace are erased as the family rotates.
    */
-  abstract rotate(tokenHash: string, nextTokenHash: string, now: Date, nextExpiresAt: Date): Promise<ConsumeResult>;
+  abstract rotate(tokenHash: string, next: NextRefreshToken, now: Date, graceMs: number): Promise<RotateResult>;
   /** The session a (live or spent) token belongs to, or null. */
   abstract findByTokenHash(tokenHash: string): Promise<SessionEntity | null>;
   abstract revoke(id: string, now: Date): Promise<boolean>;

@@ -144,4 +144,10 @@ export const MIGRATIONS: string[] = [
     INSERT INTO messages_fts (rowid, content) SELECT new.seq, new.content WHERE new.status != 'streaming';
   END;
   `,
+  // 3: the reuse grace of refresh tokens: a spent token remembers its successor (hash, and the token sealed with
+  // the spent one) so that parallel refreshes with one token get one answer instead of revoking the session.
+  `
+  ALTER TABLE refresh_tokens ADD COLUMN successor_hash TEXT;
+  ALTER TABLE refresh_tokens ADD COLUMN successor_sealed TEXT;
+  `,
 ];
