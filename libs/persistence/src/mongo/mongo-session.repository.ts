@@ -98,7 +98,7 @@ export class MongoSessionRepository extends SessionRepository {
     await this.m.refreshTokens.updateMany(
       {
         sessionId: session._id,
-        successorSealed: op({ $type: 'string' }),
+        successorSealed: op({ $type: 'string' as const }),
         usedAt: op({ $lt: new Date(now.getTime() - graceMs) }),
       },
       { $set: { successorSealed: null } },
