@@ -8,6 +8,9 @@ import { AuthController } from './account/auth.controller';
 import { ProfileController } from './account/profile.controller';
 import { ProfileService } from './account/profile.service';
 import { SessionIssuer } from './account/session-issuer';
+import { ApiKeyService } from './api-key/api-key.service';
+import { ApiKeyVerifier } from './api-key/api-key-verifier';
+import { ApiKeysController } from './api-key/api-keys.controller';
 import { AdminController } from './admin/admin.controller';
 import { AdminService } from './admin/admin.service';
 import { LastAdminRule } from './admin/last-admin.rule';
@@ -21,8 +24,8 @@ import { AccessTokens, JWT_ALGORITHM } from './token/access-token.service';
 import { TokenVerifier } from './token/token-verifier';
 
 /**
- * Accounts, sessions and the admin API. Installs the global guard: every HTTP route of the app needs a live
- * access token unless it is `@Public()`. Exports `TokenVerifier` (the gateway's handshake) and `AccountEvents`.
+ * Accounts, sessions, personal API keys and the admin API. Installs the global guard: every HTTP route of the app
+ * needs a live access token unless it is `@Public()` (or a personal API key where it is `@AcceptsApiKey()`). Exports `TokenVerifier` (the gateway's handshake) and `AccountEvents`.
  */
 @Module({
   imports: [
@@ -37,9 +40,11 @@ import { TokenVerifier } from './token/token-verifier';
       }),
     }),
   ],
-  controllers: [AuthController, ProfileController, AdminController],
+  controllers: [AuthController, ProfileController, ApiKeysController, AdminController],
   providers: [
     AccessTokens,
+    ApiKeyVerifier,
+    ApiKeyService,
     TokenVerifier,
     AccountEvents,
     PasswordHasher,

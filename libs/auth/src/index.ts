@@ -1,6 +1,7 @@
 export type { AuthUser } from './auth-user';
 export { AuthModule } from './auth.module';
 export { AuthGuard } from './auth.guard';
+export { ACCEPTS_API_KEY, AcceptsApiKey } from './decorators/accepts-api-key.decorator';
 export { ADMIN_ONLY, AdminOnly } from './decorators/admin-only.decorator';
 export { Client, type ClientInfo, clientInfoOf } from './decorators/client.decorator';
 export { CurrentUser } from './decorators/current-user.decorator';

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  ApiKeyRepository,
   AuditRepository,
   DatabaseHealth,
   MessageRepository,
@@ -24,6 +25,7 @@ export interface Repos {
   messages: MessageRepository;
   audit: AuditRepository;
   usage: UsageRepository;
+  apiKeys: ApiKeyRepository;
   health: DatabaseHealth;
 }
 
@@ -44,6 +46,7 @@ export async function bootRepos(mongodbUri: string | null): Promise<{ repos: Rep
     messages: app.get(MessageRepository),
     audit: app.get(AuditRepository),
     usage: app.get(UsageRepository),
+    apiKeys: app.get(ApiKeyRepository),
     health: app.get(DatabaseHealth),
   };
   return {
@@ -63,6 +66,7 @@ function withDatabase(uri: string, name: string): string {
 
 let seq = 0;
 const uniqueEmail = (prefix = 'user') => `${prefix}-${Date.now().toString(36)}-${(seq++).toString(36)}@Example.com`;
+const newIdLike = () => randomBytes(8).toString('hex');
 const tick = () => new Promise((r) => setTimeout(r, 2));
 
 /**
@@ -769,6 +773,90 @@ export function repositoryContract(adapter: string, mongodbUri: () => string | n
         await tick();
         expect(await r.messages.failStale(new Date(Date.now() + 1))).toBeGreaterThanOrEqual(1);
         await expect(r.messages.findById(s, message.id)).resolves.toMatchObject({ status: 'error', content: 'half' });
+      });
+    });
+
+    describe('api keys', () => {
+      const newKey = (userId: string, name = 'script', secretHash = `h-${newIdLike()}`, max = 20) =>
+        r.apiKeys.create({ userId, name, prefix: 'cfk_abcd1234', secretHash, expiresAt: null }, max);
+
+      it('should store a key by its digest, find it by digest only and never hand the digest out', async () => {
+        const user = await newUser();
+        const expiresAt = new Date(Date.now() + 86_400_000);
+        const key = await r.apiKeys.create(
+          { userId: user.id, name: 'CI', prefix: 'cfk_AbCd1234', secretHash: `digest-${user.id}`, expiresAt },
+          20,
+        );
+        expect(key).toEqual({
+          id: expect.stringMatching(/^[0-9a-f]{24}$/),
+          userId: user.id,
+          name: 'CI',
+          prefix: 'cfk_AbCd1234',
+          createdAt: expect.any(Date),
+          expiresAt,
+          lastUsedAt: null,
+        });
+        await expect(r.apiKeys.findBySecretHash(`digest-${user.id}`)).resolves.toEqual(key);
+        await expect(r.apiKeys.findBySecretHash('digest-unknown')).resolves.toBeNull();
+        await expect(r.apiKeys.findBySecretHash('{"$ne": null}')).resolves.toBeNull();
+        expect(JSON.stringify(await r.apiKeys.listForUser(user.id))).not.toContain('digest-');
+      });
+
+      it('should list a user\u2019s keys newest first and delete only the owner\u2019s', async () => {
+        const alice = await newUser();
+        const bob = await newUser();
+        const first = (await newKey(alice.id, 'first'))!;
+        await tick();
+        const second = (await newKey(alice.id, 'second'))!;
+        const bobs = (await newKey(bob.id, 'bob'))!;
+        expect((await r.apiKeys.listForUser(alice.id)).map((k) => k.id)).toEqual([second.id, first.id]);
+        await expect(r.apiKeys.delete(bob.id, first.id)).resolves.toBe(false);
+        await expect(r.apiKeys.delete(alice.id, first.id)).resolves.toBe(true);
+        await expect(r.apiKeys.delete(alice.id, first.id)).resolves.toBe(false);
+        expect((await r.apiKeys.listForUser(alice.id)).map((k) => k.id)).toEqual([second.id]);
+        expect((await r.apiKeys.listForUser(bob.id)).map((k) => k.id)).toEqual([bobs.id]);
+      });
+
+      it('should refuse a duplicate digest', async () => {
+        const user = await newUser();
+        await newKey(user.id, 'a', `dup-${user.id}`);
+        await expect(newKey(user.id, 'b', `dup-${user.id}`)).rejects.toThrow();
+        expect(await r.apiKeys.listForUser(user.id)).toHaveLength(1);
+      });
+
+      it('should keep a user at the key limit, even when creations race', async () => {
+        const user = await newUser();
+        for (let i = 0; i < 3; i++) {
+          await expect(newKey(user.id, `k${i}`, undefined, 4)).resolves.not.toBeNull();
+        }
+        const racing = await Promise.all([1, 2, 3, 4].map((i) => newKey(user.id, `race${i}`, undefined, 4)));
+        expect(racing.filter((k) => k !== null).length).toBeLessThanOrEqual(1);
+        expect((await r.apiKeys.listForUser(user.id)).length).toBeLessThanOrEqual(4);
+        await expect(newKey(user.id, 'over', undefined, 3)).resolves.toBeNull();
+      });
+
+      it('should write lastUsedAt only when it is unset or older than asked', async () => {
+        const user = await newUser();
+        const key = (await newKey(user.id))!;
+        const t0 = new Date(Date.now() - 120_000);
+        await expect(r.apiKeys.touch(key.id, t0, new Date(t0.getTime() - 60_000))).resolves.toBe(true);
+        const t1 = new Date(t0.getTime() + 30_000);
+        await expect(r.apiKeys.touch(key.id, t1, new Date(t1.getTime() - 60_000))).resolves.toBe(false);
+        const t2 = new Date(t0.getTime() + 61_000);
+        await expect(r.apiKeys.touch(key.id, t2, new Date(t2.getTime() - 60_000))).resolves.toBe(true);
+        expect((await r.apiKeys.listForUser(user.id))[0].lastUsedAt?.getTime()).toBe(t2.getTime());
+        await expect(r.apiKeys.touch('000000000000000000000000', t2, t2)).resolves.toBe(false);
+      });
+
+      it('should count keys in the admin users list and delete them with their user', async () => {
+        const user = await newUser({ name: `keys-${newIdLike()}` });
+        await newKey(user.id, 'a', `cnt-a-${user.id}`);
+        await newKey(user.id, 'b', `cnt-b-${user.id}`);
+        const page = await r.users.list({ limit: 5, q: user.name });
+        expect(page.items.map((u) => [u.id, u.apiKeyCount])).toEqual([[user.id, 2]]);
+        await r.users.delete(user.id);
+        await expect(r.apiKeys.findBySecretHash(`cnt-a-${user.id}`)).resolves.toBeNull();
+        expect(await r.apiKeys.listForUser(user.id)).toEqual([]);
       });
     });
 

@@ -8,6 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { AuthUser } from '../auth-user';
+import { AcceptsApiKey } from '../decorators/accepts-api-key.decorator';
 import { Client, type ClientInfo } from '../decorators/client.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { ChangePasswordDto, DeleteAccountDto } from '../dto/credentials.dto';
@@ -24,6 +25,7 @@ export class ProfileController {
   constructor(private readonly profile: ProfileService) {}
 
   @Get('me')
+  @AcceptsApiKey()
   @ApiOperation({ summary: 'The current user, with token usage today (UTC) and in total' })
   @ApiOkResponse({ type: ProfileView })
   get(@CurrentUser() auth: AuthUser) {

@@ -10,6 +10,8 @@ export type AuditAction =
   | 'auth.refresh_reused'
   | 'auth.password_changed'
   | 'auth.password_check_failed'
+  | 'auth.api_key_created'
+  | 'auth.api_key_revoked'
   | 'user.self_deleted'
   | 'admin.user_updated'
   | 'admin.user_deleted';

@@ -1,6 +1,8 @@
 import { AppError } from '@app/common';
 import { SessionRepository, UserRepository } from '@app/persistence';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { looksLikeApiKey } from '../api-key/api-key-secret';
+import { ApiKeyVerifier } from '../api-key/api-key-verifier';
 import type { AuthUser } from '../auth-user';
 import { AccountEvents } from '../events/account-events';
 import { AccessTokens } from './access-token.service';
@@ -10,8 +12,8 @@ import { SessionCache } from './session-cache';
 export const SESSION_CHECK_TTL_MS = 2000;
 
 /**
- * The one way an access token becomes an `AuthUser`, for HTTP (the global guard) and Socket.IO (the handshake):
- * the JWT must verify (HS256, not expired, an access token), its session must be live and its user must exist and
+ * The one way a bearer token becomes an `AuthUser`, for HTTP (the global guard) and Socket.IO (the handshake).
+ * A personal API key (`cfk_...`) is checked by `ApiKeyVerifier`; for an access token the JWT must verify (HS256, not expired, an access token), its session must be live and its user must exist and
  * be enabled. Positive answers are cached for `SESSION_CHECK_TTL_MS` and dropped at once on revocation events.
  */
 @Injectable()
@@ -23,6 +25,7 @@ export class TokenVerifier implements OnModuleDestroy {
     private readonly accessTokens: AccessTokens,
     private readonly sessions: SessionRepository,
     private readonly users: UserRepository,
+    private readonly apiKeys: ApiKeyVerifier,
     events: AccountEvents,
   ) {
     this.unsubscribe = events.on((event) => {
@@ -38,8 +41,11 @@ export class TokenVerifier implements OnModuleDestroy {
     this.unsubscribe();
   }
 
-  /** The caller the token stands for, or `unauthorized` (an AppError) when it does not stand for a live session. */
+  /** The caller the token stands for, or `unauthorized` (an AppError) when it does not stand for a live session or key. */
   async authenticate(token: string): Promise<AuthUser> {
+    if (looksLikeApiKey(token)) {
+      return this.apiKeys.authenticate(token);
+    }
     const claims = await this.accessTokens.verify(token);
     const now = Date.now();
     const cached = this.cache.get(claims.sid, now);

@@ -11,6 +11,7 @@ const entity: UserWithStats = {
   createdAt: new Date('2024-01-02T03:04:05.000Z'),
   updatedAt: new Date('2024-01-02T03:04:05.000Z'),
   threadCount: 3,
+  apiKeyCount: 2,
   usage: { promptTokens: 10, completionTokens: 20 },
 };
 
@@ -27,6 +28,7 @@ describe(toUserView.name, () => {
     expect(JSON.stringify(toAdminUserView(entity))).not.toContain('$2b$');
     expect(toAdminUserView(entity)).toMatchObject({
       threadCount: 3,
+      apiKeyCount: 2,
       usage: { promptTokens: 10, completionTokens: 20 },
     });
   });

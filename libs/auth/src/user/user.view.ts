@@ -18,6 +18,7 @@ export class TokenUsageView {
 
 export class AdminUserView extends UserView {
   @ApiProperty() threadCount!: number;
+  @ApiProperty({ description: 'Personal API keys the user holds' }) apiKeyCount!: number;
   @ApiProperty({ type: TokenUsageView }) usage!: TokenUsage;
 }
 
@@ -37,6 +38,7 @@ export function toAdminUserView(user: UserWithStats): AdminUserView {
   return {
     ...toUserView(user),
     threadCount: user.threadCount,
+    apiKeyCount: user.apiKeyCount,
     usage: { promptTokens: user.usage.promptTokens, completionTokens: user.usage.completionTokens },
   };
 }

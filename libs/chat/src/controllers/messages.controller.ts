@@ -1,4 +1,4 @@
-import { type AuthUser, CurrentUser } from '@app/auth';
+import { AcceptsApiKey, type AuthUser, CurrentUser } from '@app/auth';
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
@@ -11,6 +11,7 @@ import { MessageService } from '../message.service';
 
 @ApiTags('messages')
 @ApiBearerAuth()
+@AcceptsApiKey()
 @Controller('threads/:id')
 export class MessagesController {
   constructor(

@@ -1,9 +1,11 @@
+import { AcceptsApiKey } from '@app/auth';
 import { ModelCatalog } from '@app/ai';
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 @ApiTags('models')
 @ApiBearerAuth()
+@AcceptsApiKey()
 @Controller('models')
 export class ModelsController {
   constructor(private readonly catalog: ModelCatalog) {}

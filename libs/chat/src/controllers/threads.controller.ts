@@ -1,4 +1,4 @@
-import { type AuthUser, CurrentUser } from '@app/auth';
+import { AcceptsApiKey, type AuthUser, CurrentUser } from '@app/auth';
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -9,6 +9,7 @@ import { toThreadView } from '../presenters';
 
 @ApiTags('threads')
 @ApiBearerAuth()
+@AcceptsApiKey()
 @Controller('threads')
 export class ThreadsController {
   constructor(private readonly threads: ThreadService) {}

@@ -1,4 +1,5 @@
 import { type Collection, type Connection, createConnection, type Model, type mongo, type Schema } from 'mongoose';
+import { type ApiKeyDoc, apiKeySchema } from './api-key.schema';
 import { type AuditEntryDoc, auditEntrySchema } from './audit-entry.schema';
 import { type MessageDoc, messageSchema } from './message.schema';
 import { type RefreshTokenDoc, refreshTokenSchema } from './refresh-token.schema';
@@ -20,11 +21,12 @@ export interface MongoModels {
   messages: Model<MessageDoc>;
   auditEntries: Model<AuditEntryDoc>;
   tokenUsage: Model<TokenUsageDoc>;
+  apiKeys: Model<ApiKeyDoc>;
 }
 
 /**
  * Connects and creates every index before the first request, so the uniqueness rules the repositories rely on
- * (emails, refresh tokens, client message ids, the first admin) hold from the start. Fails the boot otherwise.
+ * (emails, refresh tokens, API key digests, client message ids, the first admin) hold from the start. Fails the boot otherwise.
  */
 export async function openMongo(uri: string): Promise<MongoModels> {
   const connection = createConnection(uri, {
@@ -43,6 +45,7 @@ export async function openMongo(uri: string): Promise<MongoModels> {
     messages: connection.model<MessageDoc>('Message', messageSchema),
     auditEntries: connection.model<AuditEntryDoc>('AuditEntry', auditEntrySchema),
     tokenUsage: connection.model<TokenUsageDoc>('TokenUsage', tokenUsageSchema),
+    apiKeys: connection.model<ApiKeyDoc>('ApiKey', apiKeySchema),
   };
   try {
     await connection.asPromise();
@@ -54,6 +57,7 @@ export async function openMongo(uri: string): Promise<MongoModels> {
       models.messages,
       models.auditEntries,
       models.tokenUsage,
+      models.apiKeys,
     ]) {
       await createSchemaIndexes(model);
     }

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import {
+  ApiKeyRepository,
   AuditRepository,
   DatabaseHealth,
   MessageRepository,
@@ -8,6 +9,7 @@ import {
   UsageRepository,
   UserRepository,
 } from '../ports/repositories';
+import { MongoApiKeyRepository } from './mongo-api-key.repository';
 import { MongoAuditRepository } from './mongo-audit.repository';
 import { MongoDatabaseHealth } from './mongo-database-health';
 import { MongoMessageRepository } from './mongo-message.repository';
@@ -34,6 +36,7 @@ export class MongoPersistenceModule {
       repo(MessageRepository, (m) => new MongoMessageRepository(m)),
       repo(AuditRepository, (m) => new MongoAuditRepository(m)),
       repo(UsageRepository, (m) => new MongoUsageRepository(m)),
+      repo(ApiKeyRepository, (m) => new MongoApiKeyRepository(m)),
       { provide: DatabaseHealth, useClass: MongoDatabaseHealth },
     ];
     return {

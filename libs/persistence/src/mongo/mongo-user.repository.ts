@@ -117,6 +117,7 @@ export class MongoUserRepository extends UserRepository {
       await this.m.refreshTokens.deleteMany({ sessionId: op({ $in: sessionIds }) });
     }
     await this.m.sessions.deleteMany({ userId: id });
+    await this.m.apiKeys.deleteMany({ userId: id });
     await this.m.messages.deleteMany({ ownerId: id });
     await this.m.threads.deleteMany({ ownerId: id });
     await this.m.tokenUsage.deleteMany({ userId: id });
@@ -141,24 +142,34 @@ export class MongoUserRepository extends UserRepository {
       .lean<UserDoc[]>();
     const page = toPage(docs, query.limit, (d) => d.createdAt, toUser);
     const ids = page.items.map((u) => u.id);
-    const [threadCounts, usage] = await Promise.all([this.threadCounts(ids), this.usageTotals(ids)]);
+    const [threadCounts, apiKeyCounts, usage] = await Promise.all([
+      this.countsBy(this.m.threads, 'ownerId', ids),
+      this.countsBy(this.m.apiKeys, 'userId', ids),
+      this.usageTotals(ids),
+    ]);
     return {
       items: page.items.map((u) => ({
         ...u,
         threadCount: threadCounts.get(u.id) ?? 0,
+        apiKeyCount: apiKeyCounts.get(u.id) ?? 0,
         usage: usage.get(u.id) ?? { promptTokens: 0, completionTokens: 0 },
       })),
       nextCursor: page.nextCursor,
     };
   }
 
-  private async threadCounts(userIds: string[]): Promise<Map<string, number>> {
+  /** How many documents of `model` each user owns (by `field`). */
+  private async countsBy(
+    model: Pick<Model<unknown>, 'aggregate'>,
+    field: string,
+    userIds: string[],
+  ): Promise<Map<string, number>> {
     if (userIds.length === 0) {
       return new Map();
     }
-    const rows = await this.m.threads.aggregate<{ _id: string; n: number }>([
-      { $match: { ownerId: { $in: userIds } } },
-      { $group: { _id: '$ownerId', n: { $sum: 1 } } },
+    const rows = await model.aggregate<{ _id: string; n: number }>([
+      { $match: { [field]: { $in: userIds } } },
+      { $group: { _id: `$${field}`, n: { $sum: 1 } } },
     ]);
     return new Map(rows.map((r) => [r._id, r.n]));
   }

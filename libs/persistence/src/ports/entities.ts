@@ -25,6 +25,17 @@ export interface SessionEntity {
   ip: string | null;
 }
 
+/** A personal API key. Only a digest of its secret is stored; `prefix` is the part shown to tell keys apart. */
+export interface ApiKeyEntity {
+  id: string;
+  userId: string;
+  name: string;
+  prefix: string;
+  createdAt: Date;
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
 export interface ThreadEntity {
   id: string;
   ownerId: string;

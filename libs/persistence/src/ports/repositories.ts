@@ -1,5 +1,6 @@
 import type { Page } from '@app/common';
 import type {
+  ApiKeyEntity,
   AuditEntry,
   MessageEntity,
   MessageRole,
@@ -19,6 +20,7 @@ export interface PageQuery {
 
 export interface UserWithStats extends UserEntity {
   threadCount: number;
+  apiKeyCount: number;
   usage: TokenUsage;
 }
 
@@ -41,7 +43,7 @@ export abstract class UserRepository {
     id: string,
     patch: Partial<Pick<UserEntity, 'name' | 'role' | 'disabled' | 'passwordHash'>>,
   ): Promise<UserEntity | null>;
-  /** Deletes the user with their threads, messages, sessions and usage. Returns false when there was none. */
+  /** Deletes the user with their threads, messages, sessions, API keys and usage. Returns false when there was none. */
   abstract delete(id: string): Promise<boolean>;
   /** Newest first; `q` matches email or name, case-insensitive. */
   abstract list(query: PageQuery & { q?: string }): Promise<Page<UserWithStats>>;
@@ -93,6 +95,25 @@ export abstract class SessionRepository {
   /** Revokes every live session of the user except `exceptId`; returns the revoked ids. */
   abstract revokeAllForUser(userId: string, now: Date, exceptId?: string): Promise<string[]>;
   abstract listActiveForUser(userId: string, now: Date): Promise<SessionEntity[]>;
+}
+
+export abstract class ApiKeyRepository {
+  /**
+   * Stores a key by the digest of its secret (unique). Returns null, storing nothing, when the user already holds
+   * `maxPerUser` keys; concurrent creations never leave more than that.
+   */
+  abstract create(
+    input: { userId: string; name: string; prefix: string; secretHash: string; expiresAt: Date | null },
+    maxPerUser: number,
+  ): Promise<ApiKeyEntity | null>;
+  /** The key whose secret has this digest (an index lookup, never a scan), or null. */
+  abstract findBySecretHash(secretHash: string): Promise<ApiKeyEntity | null>;
+  /** The user's keys, newest first. */
+  abstract listForUser(userId: string): Promise<ApiKeyEntity[]>;
+  /** Deletes one of the user's keys; false when the user has no key with this id. */
+  abstract delete(userId: string, id: string): Promise<boolean>;
+  /** Sets `lastUsedAt` to `at` when it is unset or older than `olderThan` (one conditional write): true when it wrote. */
+  abstract touch(id: string, at: Date, olderThan: Date): Promise<boolean>;
 }
 
 export interface ThreadPatch {

@@ -150,4 +150,18 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE refresh_tokens ADD COLUMN successor_hash TEXT;
   ALTER TABLE refresh_tokens ADD COLUMN successor_sealed TEXT;
   `,
+  // 4: personal API keys, found by the SHA-256 digest of their secret (unique index), listed per user.
+  `
+  CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    secret_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    last_used_at INTEGER
+  );
+  CREATE INDEX api_keys_user ON api_keys (user_id, created_at DESC, id DESC);
+  `,
 ];

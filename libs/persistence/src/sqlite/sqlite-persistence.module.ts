@@ -2,6 +2,7 @@ import { APP_CONFIG, type AppConfig } from '@app/common';
 import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
 import {
+  ApiKeyRepository,
   AuditRepository,
   DatabaseHealth,
   MessageRepository,
@@ -10,6 +11,7 @@ import {
   UsageRepository,
   UserRepository,
 } from '../ports/repositories';
+import { SqliteApiKeyRepository } from './sqlite-api-key.repository';
 import { SqliteAuditRepository } from './sqlite-audit.repository';
 import type { Db } from './sqlite-database';
 import { openSqlite } from './sqlite-database';
@@ -66,6 +68,7 @@ export class SqlitePersistenceModule {
       repo(MessageRepository, (db) => new SqliteMessageRepository(db)),
       repo(AuditRepository, (db) => new SqliteAuditRepository(db)),
       repo(UsageRepository, (db) => new SqliteUsageRepository(db)),
+      repo(ApiKeyRepository, (db) => new SqliteApiKeyRepository(db)),
       { provide: DatabaseHealth, useClass: SqliteHealth },
     ];
     return {

@@ -109,7 +109,7 @@ export class SqliteUserRepository extends UserRepository {
   }
 
   async delete(id: string): Promise<boolean> {
-    // Foreign keys cascade to sessions, refresh tokens, threads, messages and usage.
+    // Foreign keys cascade to sessions, refresh tokens, API keys, threads, messages and usage.
     return prepared(this.db, 'DELETE FROM users WHERE id = ?').run(id).changes === 1;
   }
 
@@ -128,6 +128,7 @@ export class SqliteUserRepository extends UserRepository {
       this.db,
       `SELECT u.*,
            (SELECT COUNT(*) FROM threads t WHERE t.owner_id = u.id) AS thread_count,
+           (SELECT COUNT(*) FROM api_keys a WHERE a.user_id = u.id) AS api_key_count,
            (SELECT COALESCE(SUM(prompt_tokens), 0) FROM token_usage k WHERE k.user_id = u.id) AS prompt_tokens,
            (SELECT COALESCE(SUM(completion_tokens), 0) FROM token_usage k WHERE k.user_id = u.id) AS completion_tokens
          FROM users u
@@ -137,6 +138,7 @@ export class SqliteUserRepository extends UserRepository {
          LIMIT @limit`,
     ).all({ q, at: cursor?.at ?? null, id: cursor?.id ?? null, limit: query.limit + 1 }) as (UserRow & {
       thread_count: number;
+      api_key_count: number;
       prompt_tokens: number;
       completion_tokens: number;
     })[];
@@ -146,6 +148,7 @@ export class SqliteUserRepository extends UserRepository {
       items: page.map((r) => ({
         ...toUser(r),
         threadCount: r.thread_count,
+        apiKeyCount: r.api_key_count,
         usage: { promptTokens: r.prompt_tokens, completionTokens: r.completion_tokens },
       })),
       nextCursor: rows.length > query.limit && last ? encodeCursor({ at: last.created_at, id: last.id }) : null,
