@@ -44,6 +44,7 @@ describe('admin API', () => {
           disabled: false,
           createdAt: expect.any(String),
           threadCount: 1,
+          apiKeyCount: 0,
           usage: { promptTokens: 7, completionTokens: 3 },
         },
       ]);
