@@ -20,7 +20,12 @@ describe('server start-up', () => {
     const dataDir = tempDir();
     const first = await startServer({ DATA_DIR: dataDir, BCRYPT_COST: '4' });
     const health = await (await fetch(`${first.url}/api/health`)).json();
-    expect(health).toEqual({ status: 'ok', database: 'sqlite', redis: 'disabled' });
+    expect(health).toEqual({
+      status: 'ok',
+      database: 'sqlite',
+      redis: 'disabled',
+      providers: [{ name: 'demo', status: 'ok', models: 1, checkedAt: null }],
+    });
     const ready = await fetch(`${first.url}/api/health/ready`);
     expect(ready.status).toBe(200);
     const json = { 'content-type': 'application/json' };

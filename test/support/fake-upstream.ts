@@ -12,6 +12,7 @@ import {
   ChunkWriter,
   completionJson,
   errorJson,
+  type FakeModel,
   type FakeReply,
   invalidKeyJson,
   modelsJson,
@@ -50,8 +51,8 @@ export interface FakeUpstreamOptions {
   defaultTokenCount?: number;
   /** When set, requests without `Authorization: Bearer <apiKey>` get a 401 that, like OpenAI's, names the key. */
   apiKey?: string;
-  /** The ids `GET /v1/models` lists. */
-  models?: string[];
+  /** What `GET /v1/models` lists: ids, or objects with extra fields such as OpenRouter's `context_length`. */
+  models?: FakeModel[];
 }
 
 export interface FakeUpstreamEvents {
@@ -72,7 +73,7 @@ export class FakeUpstream extends EventEmitter<FakeUpstreamEvents> {
   readonly requests: RecordedRequest[] = [];
   /** Consulted when the queue is empty; return `undefined` for the default reply. */
   script: FakeScript | null = null;
-  models: string[];
+  models: FakeModel[];
   /** How `GET /v1/models` answers: an error `status`, a `latencyMs` before it, extra `headers`. */
   modelsReply: Pick<FakeReply, 'status' | 'latencyMs' | 'headers'> = {};
 
@@ -322,6 +323,15 @@ export class FakeUpstream extends EventEmitter<FakeUpstreamEvents> {
       ...reply.headers,
     });
     await write(res, sse.role());
+    for (const [i, thought] of reply.reasoning.entries()) {
+      if (clientGone || res.destroyed) {
+        return;
+      }
+      if (i > 0 && reply.tokenDelayMs > 0) {
+        await pause(res, reply.tokenDelayMs);
+      }
+      await write(res, sse.reasoning(thought, reply.reasoningField));
+    }
     for (let i = 0; i <= reply.tokens.length; i++) {
       if (clientGone || res.destroyed) {
         return;

@@ -22,7 +22,14 @@ export interface FakeReply {
   usage?: WireUsage | null;
   /** The final chunk's finish_reason (default 'stop'); `null` sends no final chunk (a truncated stream). */
   finishReason?: string | null;
+  /** Thinking tokens streamed before the content, one chunk each, in `reasoningField` of the delta. */
+  reasoning?: string[];
+  /** Where the thinking goes: `reasoning_content` (DeepSeek, vLLM; the default) or `reasoning` (OpenRouter, Ollama). */
+  reasoningField?: 'reasoning_content' | 'reasoning';
 }
+
+/** A `GET /v1/models` entry: an id, or an object with an id and extra fields (`context_length`, `name`, ...). */
+export type FakeModel = string | ({ id: string } & Record<string, unknown>);
 
 /** A reply with every default applied. */
 export interface ResolvedReply {
@@ -38,6 +45,8 @@ export interface ResolvedReply {
   stallAfter: number;
   usage: WireUsage | null;
   finishReason: string | null;
+  reasoning: string[];
+  reasoningField: 'reasoning_content' | 'reasoning';
 }
 
 export interface WireUsage {
@@ -90,8 +99,10 @@ export function resolveReply(reply: FakeReply, body: ChatRequestBody, defaultTok
     headers: reply.headers ?? {},
     dropAfter: reply.dropAfter ?? -1,
     stallAfter: reply.stallAfter ?? -1,
-    usage: reply.usage === undefined ? defaultUsage(body, tokens.length) : reply.usage,
+    usage: reply.usage === undefined ? defaultUsage(body, tokens.length + (reply.reasoning?.length ?? 0)) : reply.usage,
     finishReason: reply.finishReason === undefined ? 'stop' : reply.finishReason,
+    reasoning: reply.reasoning ?? [],
+    reasoningField: reply.reasoningField ?? 'reasoning_content',
   };
 }
 
@@ -114,6 +125,11 @@ export class ChunkWriter {
 
   token(text: string): string {
     return this.chunk([{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }]);
+  }
+
+  /** A thinking-text chunk, as providers that stream reasoning apart send it. */
+  reasoning(text: string, field: 'reasoning_content' | 'reasoning'): string {
+    return this.chunk([{ index: 0, delta: { [field]: text }, logprobs: null, finish_reason: null }]);
   }
 
   finish(reason: string): string {
@@ -154,7 +170,12 @@ export function completionJson(id: string, body: ChatRequestBody, reply: Resolve
     choices: [
       {
         index: 0,
-        message: { role: 'assistant', content: reply.tokens.join(''), refusal: null },
+        message: {
+          role: 'assistant',
+          content: reply.tokens.join(''),
+          refusal: null,
+          ...(reply.reasoning.length > 0 ? { [reply.reasoningField]: reply.reasoning.join('') } : {}),
+        },
         logprobs: null,
         finish_reason: reply.finishReason ?? 'stop',
       },
@@ -164,8 +185,16 @@ export function completionJson(id: string, body: ChatRequestBody, reply: Resolve
   };
 }
 
-export function modelsJson(ids: string[]) {
-  return { object: 'list', data: ids.map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: 'fake' })) };
+export function modelsJson(models: FakeModel[]) {
+  return {
+    object: 'list',
+    data: models.map((m) => ({
+      object: 'model',
+      created: 1_700_000_000,
+      owned_by: 'fake',
+      ...(typeof m === 'string' ? { id: m } : m),
+    })),
+  };
 }
 
 export function errorJson(status: number, message = defaultErrorMessage(status)) {

@@ -1,3 +1,4 @@
+import { AiModule } from '@app/ai';
 import { AuthModule } from '@app/auth';
 import { ChatModule } from '@app/chat';
 import { GatewayModule } from '@app/gateway';
@@ -37,6 +38,7 @@ export class AppModule {
         }),
         RedisModule,
         PersistenceModule.forRoot({ mongodbUri: config.mongodbUri }),
+        AiModule,
         AuthModule,
         ChatModule,
         GatewayModule,

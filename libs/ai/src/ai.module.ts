@@ -1,30 +1,28 @@
 import { APP_CONFIG, type AppConfig } from '@app/common';
-import { Logger, Module } from '@nestjs/common';
-import { DemoProvider } from './demo.provider';
+import { Module } from '@nestjs/common';
 import { ModelCatalog } from './model-catalog';
 import { ModelProvider } from './model-provider';
-import { OpenAiProvider } from './openai.provider';
+import { createProviderRegistry, ProviderRegistry } from './provider-registry';
+import { RoutedModelProvider } from './routed.provider';
 import { TokenCounter } from './token-counter';
 
-function createModelProvider(config: AppConfig, tokenCounter: TokenCounter): ModelProvider {
-  const logger = new Logger('AiModule');
-  if (!config.openaiApiKey) {
-    logger.warn('No OPENAI_API_KEY: offering only the built-in demo model');
-    return new DemoProvider(tokenCounter);
-  }
-  // The host only: a base URL may carry credentials, and the key is never logged.
-  const host = config.openaiBaseUrl ? new URL(config.openaiBaseUrl).host : 'api.openai.com';
-  logger.log(`Model provider: OpenAI-compatible API at ${host}`);
-  return OpenAiProvider.fromConfig(config, tokenCounter);
+/** One provider serves every model as it is; several are routed by the `<provider>/` prefix of the model id. */
+function modelProviderOf(registry: ProviderRegistry): ModelProvider {
+  return registry.prefixed ? new RoutedModelProvider(registry) : registry.entries[0].provider;
 }
 
-/** Model providers, the model catalog and token counting. */
+/** Model providers (the registry behind the one port), the model catalog and token counting. */
 @Module({
   providers: [
     TokenCounter,
-    { provide: ModelProvider, useFactory: createModelProvider, inject: [APP_CONFIG, TokenCounter] },
+    {
+      provide: ProviderRegistry,
+      useFactory: (config: AppConfig, tokens: TokenCounter) => createProviderRegistry(config, tokens),
+      inject: [APP_CONFIG, TokenCounter],
+    },
+    { provide: ModelProvider, useFactory: modelProviderOf, inject: [ProviderRegistry] },
     ModelCatalog,
   ],
-  exports: [ModelProvider, ModelCatalog, TokenCounter],
+  exports: [ModelProvider, ModelCatalog, TokenCounter, ProviderRegistry],
 })
 export class AiModule {}

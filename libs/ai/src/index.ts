@@ -6,5 +6,7 @@ export * from './known-models';
 export * from './model-catalog';
 export * from './model-provider';
 export * from './openai.provider';
+export * from './provider-registry';
+export * from './routed.provider';
 export * from './title-generator';
 export * from './token-counter';

@@ -1,3 +1,5 @@
+import type { ModelQuirksOverride, SamplingParam } from '@app/common';
+
 /** Fallback when neither MODELS nor the table below knows a model's context window. */
 export const DEFAULT_CONTEXT_WINDOW = 8192;
 
@@ -45,13 +47,72 @@ const KNOWN_CONTEXT_WINDOWS: Record<string, number> = {
 
 const PREFIXES = Object.keys(KNOWN_CONTEXT_WINDOWS).sort((a, b) => b.length - a.length);
 
-export function knownContextWindow(modelId: string): number | undefined {
-  const base = modelId
+/** The id without a vendor prefix (`openai/`) or a tag (`:8b`), lower-cased: what the tables match on. */
+export function baseModelId(modelId: string): string {
+  return modelId
     .slice(modelId.lastIndexOf('/') + 1)
     .split(':')[0]
     .toLowerCase();
+}
+
+export function knownContextWindow(modelId: string): number | undefined {
+  const base = baseModelId(modelId);
   const prefix = PREFIXES.find((p) => base.startsWith(p));
   return prefix === undefined ? undefined : KNOWN_CONTEXT_WINDOWS[prefix];
+}
+
+/** How a model wants its chat request shaped. */
+export interface ModelQuirks {
+  /** The request field that carries the reply limit. */
+  tokenLimitParam: 'max_tokens' | 'max_completion_tokens';
+  /** Sampling parameters the model rejects: never sent. */
+  unsupportedParams: readonly SamplingParam[];
+  /** The role the system prompt is sent as. */
+  systemRole: 'system' | 'developer' | 'user';
+}
+
+/** What every model gets unless the table or a provider override says otherwise. */
+export const DEFAULT_QUIRKS: ModelQuirks = {
+  tokenLimitParam: 'max_tokens',
+  unsupportedParams: [],
+  systemRole: 'system',
+};
+
+const REASONING: ModelQuirks = {
+  tokenLimitParam: 'max_completion_tokens',
+  unsupportedParams: ['temperature', 'top_p'],
+  systemRole: 'developer',
+};
+
+// OpenAI's reasoning models (o-series, GPT-5) reject max_tokens and any non-default temperature/top_p, and take the
+// system prompt as a developer message; the first o1 previews take neither, so it goes as a user turn. Matched like
+// the windows above (longest prefix of the id without vendor or tag); a provider's <NAME>_QUIRKS overrides it.
+const KNOWN_QUIRKS: Record<string, ModelQuirks> = {
+  o1: REASONING,
+  'o1-mini': { ...REASONING, systemRole: 'user' },
+  'o1-preview': { ...REASONING, systemRole: 'user' },
+  o3: REASONING,
+  o4: REASONING,
+  'gpt-5': REASONING,
+  'gpt-5-chat': { ...DEFAULT_QUIRKS, tokenLimitParam: 'max_completion_tokens' },
+};
+
+const QUIRK_PREFIXES = Object.keys(KNOWN_QUIRKS).sort((a, b) => b.length - a.length);
+
+/**
+ * The quirks of a model: the known-models table, then the provider's overrides on top (the longest matching key
+ * wins; `*` matches every model of that provider).
+ */
+export function quirksOf(modelId: string, overrides: Record<string, ModelQuirksOverride> = {}): ModelQuirks {
+  const base = baseModelId(modelId);
+  const known = QUIRK_PREFIXES.find((p) => base.startsWith(p));
+  const quirks = known === undefined ? DEFAULT_QUIRKS : KNOWN_QUIRKS[known];
+  const lowered = modelId.toLowerCase();
+  const override = Object.keys(overrides)
+    .filter((key) => key === '*' || lowered.startsWith(key.toLowerCase()) || base.startsWith(key.toLowerCase()))
+    .sort((a, b) => (a === '*' ? -1 : b === '*' ? 1 : a.length - b.length))
+    .reduce<ModelQuirksOverride>((merged, key) => ({ ...merged, ...overrides[key] }), {});
+  return { ...quirks, ...override };
 }
 
 export function contextWindowOf(modelId: string, configured?: number): number {

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { DemoProvider } from './demo.provider';
 import { MODEL_LIST_RETRY_MS, MODEL_LIST_TTL_MS, ModelCatalog } from './model-catalog';
 import { type CompletionEvent, ModelProvider, type ModelInfo } from './model-provider';
+import { ProviderRegistry } from './provider-registry';
 
 /** A provider whose model list each test scripts; counts the calls. */
 class ScriptedProvider extends ModelProvider {
@@ -23,6 +24,10 @@ class ScriptedProvider extends ModelProvider {
 
 class TestCatalog extends ModelCatalog {
   time = 1_000_000;
+  constructor(provider: ModelProvider, appConfig: AppConfig) {
+    super(new ProviderRegistry([{ name: 'openai', provider, models: appConfig.models, host: 'h' }]), appConfig);
+  }
+
   protected override now(): number {
     return this.time;
   }
@@ -44,7 +49,8 @@ describe(ModelCatalog.name, () => {
   });
 
   describe('with MODELS', () => {
-    it('should offer exactly those, with their window, a known one or 8192, without asking the provider', async () => {
+    it('should offer exactly those, with their window, a known one or 8192, without waiting for the provider', async () => {
+      provider.answer = () => new Promise(() => undefined); // never answers
       const catalog = new TestCatalog(
         provider,
         config({ models: [{ id: 'gpt-4o-mini' }, { id: 'llama3', contextWindow: 32_000 }, { id: 'house-model' }] }),
@@ -55,8 +61,18 @@ describe(ModelCatalog.name, () => {
         defaultModel: 'gpt-4o-mini',
         demo: false,
       });
-      expect(provider.calls).toBe(0);
       expect(catalog.demo).toBe(false);
+    });
+
+    it('should take a window the provider lists for a model configured without one', async () => {
+      provider.answer = async () => [model('house-model', 65_536), model('other')];
+      const catalog = new TestCatalog(
+        provider,
+        config({ models: [{ id: 'house-model' }, { id: 'llama3', contextWindow: 999 }] }),
+      );
+      await catalog.refreshStale();
+
+      expect((await catalog.list()).models).toEqual([model('house-model', 65_536), model('llama3', 999)]);
     });
 
     it('should use DEFAULT_MODEL as the default', async () => {
@@ -68,7 +84,7 @@ describe(ModelCatalog.name, () => {
   });
 
   describe('without MODELS', () => {
-    it('should offer the provider list, cached for five minutes', async () => {
+    it('should offer the provider list, cached for five minutes, then refreshed behind the cached answer', async () => {
       provider.answer = async () => [model('m1'), model('m2')];
       const catalog = new TestCatalog(provider, config());
 
@@ -79,9 +95,12 @@ describe(ModelCatalog.name, () => {
 
       provider.answer = async () => [model('m3')];
       catalog.time += 2;
+      const stale = await catalog.list();
+      await catalog.refreshStale();
       const refreshed = await catalog.list();
 
       expect(first).toEqual({ models: [model('m1'), model('m2')], defaultModel: 'm1', demo: false });
+      expect(stale).toEqual(first);
       expect(refreshed.models).toEqual([model('m3')]);
       expect(provider.calls).toBe(2);
     });
@@ -96,7 +115,7 @@ describe(ModelCatalog.name, () => {
       const [a, b, resolved] = await lists;
 
       expect(provider.calls).toBe(1);
-      expect(a).toBe(b);
+      expect(a).toEqual(b);
       expect(resolved).toEqual(model('m1'));
     });
 
@@ -118,14 +137,20 @@ describe(ModelCatalog.name, () => {
 
       provider.answer = async () => Promise.reject(new AppError('upstream_error', 'The model provider failed'));
       catalog.time += MODEL_LIST_TTL_MS + 1;
+      await catalog.refreshStale();
       expect(await catalog.list()).toEqual(good);
       expect(await catalog.list()).toEqual(good);
       expect(provider.calls).toBe(2);
+      expect(catalog.status()).toEqual([
+        { name: 'openai', status: 'error', models: 1, checkedAt: expect.any(String), error: 'upstream_error' },
+      ]);
 
       provider.answer = async () => [model('m2')];
       catalog.time += MODEL_LIST_RETRY_MS + 1;
+      await catalog.refreshStale();
       expect((await catalog.list()).models).toEqual([model('m2')]);
       expect(provider.calls).toBe(3);
+      expect(catalog.status()[0]).toMatchObject({ status: 'ok', models: 1 });
     });
 
     it('should fall back to DEFAULT_MODEL alone when the first discovery fails', async () => {
@@ -186,6 +211,64 @@ describe(ModelCatalog.name, () => {
       });
       expect(catalog.demo).toBe(true);
       await expect(catalog.resolve('gpt-4o')).rejects.toMatchObject({ code: 'validation_failed' });
+    });
+  });
+
+  describe('with several providers', () => {
+    class MultiCatalog extends ModelCatalog {
+      time = 1_000_000;
+      protected override now(): number {
+        return this.time;
+      }
+    }
+    const entry = (name: string, provider: ModelProvider, models: AppConfig['models'] = null) => ({
+      name,
+      provider,
+      models,
+      host: `${name}.example`,
+    });
+
+    it('should merge their lists under <provider>/<model> ids, leaving out one that fails and saying which', async () => {
+      const a = new ScriptedProvider();
+      a.answer = async () => [model('gpt-4o'), model('o3-mini', 200_000)];
+      const b = new ScriptedProvider();
+      b.answer = async () => Promise.reject(new AppError('upstream_timeout', 'slow'));
+      const c = new ScriptedProvider();
+      c.answer = async () => [model('ignored')];
+      const registry = new ProviderRegistry([
+        entry('openai', a),
+        entry('local', b),
+        entry('fixed', c, [{ id: 'llama3.1:8b' }]),
+      ]);
+      const catalog = new MultiCatalog(registry, config({ defaultModel: 'openai/o3-mini' }));
+
+      expect(await catalog.list()).toEqual({
+        models: [model('openai/gpt-4o'), model('openai/o3-mini', 200_000), model('fixed/llama3.1:8b', 131_072)],
+        defaultModel: 'openai/o3-mini',
+        demo: false,
+      });
+      await catalog.refreshStale();
+      expect(catalog.status()).toEqual([
+        { name: 'openai', status: 'ok', models: 2, checkedAt: expect.any(String) },
+        { name: 'local', status: 'error', models: 0, checkedAt: expect.any(String), error: 'upstream_timeout' },
+        { name: 'fixed', status: 'ok', models: 1, checkedAt: expect.any(String) },
+      ]);
+      expect(await catalog.resolve('openai/gpt-4o')).toEqual(model('openai/gpt-4o'));
+      await expect(catalog.resolve('gpt-4o')).rejects.toMatchObject({ code: 'validation_failed' });
+      expect(registry.route('fixed/llama3.1:8b')).toMatchObject({ entry: { name: 'fixed' }, model: 'llama3.1:8b' });
+      expect(registry.route('nowhere/x')).toBeNull();
+    });
+
+    it('should fail only when no provider has anything to offer and there is no DEFAULT_MODEL', async () => {
+      const a = new ScriptedProvider();
+      a.answer = async () => Promise.reject(new Error('refused'));
+      const b = new ScriptedProvider();
+      b.answer = async () => Promise.reject(new Error('refused'));
+      const catalog = new MultiCatalog(new ProviderRegistry([entry('a', a), entry('b', b)]), config());
+
+      await expect(catalog.list()).rejects.toMatchObject({ code: 'upstream_error' });
+      b.answer = async () => [model('m')];
+      expect((await catalog.list()).models).toEqual([model('b/m')]);
     });
   });
 });

@@ -1,7 +1,11 @@
 import { APP_CONFIG, AppError, type AppConfig } from '@app/common';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { contextWindowOf } from './known-models';
-import { ModelProvider, type ModelInfo } from './model-provider';
+import type { ModelInfo } from './model-provider';
+import { MODEL_LIST_RETRY_MS, ProviderModels, type ProviderStatus } from './provider-models';
+import { ProviderRegistry } from './provider-registry';
+
+export { MODEL_LIST_RETRY_MS, MODEL_LIST_TTL_MS, type ProviderStatus } from './provider-models';
 
 /** What GET /models answers. */
 export interface ModelList {
@@ -11,48 +15,87 @@ export interface ModelList {
   demo: boolean;
 }
 
-/** How long a discovered list is trusted. */
-export const MODEL_LIST_TTL_MS = 5 * 60_000;
-/** After a failed discovery, how long the fallback is served before asking the provider again. */
-export const MODEL_LIST_RETRY_MS = 30_000;
-
 /**
- * The models users may pick. With MODELS: exactly those. Without: the provider's list, cached; concurrent callers
- * share one request, and a failure falls back to the last good list or to DEFAULT_MODEL alone. The demo provider
- * offers its demo model only.
+ * The models users may pick, merged from every provider (ids `<provider>/<model>` when there are several). Each
+ * provider's list is discovered, cached and refreshed in the background; a provider that fails or times out keeps
+ * its last good list (or its allow-list) and never hides the others. Only a provider that never answered and has
+ * no allow-list is waited for (bounded by its timeout). With nothing to offer at all: DEFAULT_MODEL alone, or the
+ * failure. The demo provider offers its demo model only.
  */
 @Injectable()
-export class ModelCatalog {
-  private readonly logger = new Logger('ModelCatalog');
-  private cached: { list: ModelList; expiresAt: number } | null = null;
-  private lastGood: ModelList | null = null;
-  private inFlight: Promise<ModelList> | null = null;
+export class ModelCatalog implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly providers: ProviderModels[];
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly provider: ModelProvider,
+    private readonly registry: ProviderRegistry,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.providers = registry.entries.map((entry) => new ProviderModels(entry, () => this.now()));
+  }
 
   get demo(): boolean {
-    return this.provider.demo;
+    return this.registry.demo;
+  }
+
+  /** Discovers every provider's models at start (not awaited) and keeps them fresh in the background. */
+  onApplicationBootstrap(): void {
+    if (this.demo) {
+      return;
+    }
+    void this.refreshStale();
+    this.timer = setInterval(() => void this.refreshStale(), MODEL_LIST_RETRY_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+
+  /** Asks every provider whose list is stale; resolves when they all answered (never rejects). */
+  async refreshStale(): Promise<void> {
+    await Promise.all(this.providers.filter((p) => p.stale).map((p) => p.refresh()));
+  }
+
+  /** Each provider's last discovery, for `/api/health`. */
+  status(): ProviderStatus[] {
+    if (this.demo) {
+      return [{ name: this.registry.entries[0].name, status: 'ok', models: 1, checkedAt: null }];
+    }
+    return this.providers.map((p) => p.status());
   }
 
   async list(): Promise<ModelList> {
-    if (!this.provider.demo && this.config.models) {
-      const models = this.config.models.map((m) => ({
-        id: m.id,
-        name: m.id,
-        contextWindow: contextWindowOf(m.id, m.contextWindow),
-      }));
-      return this.withDefault(models);
+    if (this.demo) {
+      const models = await this.registry.entries[0].provider.listModels();
+      return { models, defaultModel: models[0].id, demo: true };
     }
-    if (this.cached && this.cached.expiresAt > this.now()) {
-      return this.cached.list;
+    await Promise.all(this.providers.filter((p) => p.mustWait).map((p) => p.refresh()));
+    // The others answer from their cache at once and refresh behind it.
+    for (const p of this.providers) {
+      if (p.stale) {
+        void p.refresh();
+      }
     }
-    this.inFlight ??= this.discover().finally(() => {
-      this.inFlight = null;
-    });
-    return this.inFlight;
+    const models = this.providers.flatMap((p) =>
+      p.offered().map((m) => {
+        const id = this.registry.catalogId(p.entry, m.id);
+        // A bare id as the name would be ambiguous across providers; a provider's display name is kept.
+        return { ...m, id, name: m.name === m.id ? id : m.name };
+      }),
+    );
+    if (models.length === 0) {
+      const wanted = this.config.defaultModel;
+      if (wanted) {
+        return this.withDefault([]);
+      }
+      this.providers.forEach((p) => p.retrySoon());
+      throw this.providers[0].lastError();
+    }
+    return this.withDefault(models);
   }
 
   /** The model to use: the default when `modelId` is undefined; `validation_failed` for one not offered. */
@@ -71,47 +114,12 @@ export class ModelCatalog {
     return Date.now();
   }
 
-  private async discover(): Promise<ModelList> {
-    try {
-      const models = await this.provider.listModels();
-      if (models.length === 0) {
-        throw new AppError('upstream_error', 'The model provider offers no models');
-      }
-      const list = this.withDefault(models);
-      this.lastGood = list;
-      this.cached = { list, expiresAt: this.now() + MODEL_LIST_TTL_MS };
-      return list;
-    } catch (err) {
-      const fallback = this.lastGood ?? this.defaultOnly();
-      const serving = this.lastGood ? '; serving the last known list' : fallback ? '; serving DEFAULT_MODEL only' : '';
-      this.logger.warn(`Could not list the provider's models (${describe(err)})${serving}`);
-      if (!fallback) {
-        throw err instanceof AppError ? err : new AppError('upstream_error', 'The model list is unavailable');
-      }
-      this.cached = { list: fallback, expiresAt: this.now() + MODEL_LIST_RETRY_MS };
-      return fallback;
-    }
-  }
-
-  private defaultOnly(): ModelList | null {
-    const id = this.config.defaultModel;
-    return id ? this.withDefault([{ id, name: id, contextWindow: contextWindowOf(id) }]) : null;
-  }
-
-  /** DEFAULT_MODEL (offered even when the provider's list lacks it) or the first model. */
+  /** DEFAULT_MODEL (offered even when its provider's list lacks it) or the first model. */
   private withDefault(models: ModelInfo[]): ModelList {
-    const demo = this.provider.demo;
-    const wanted = demo ? undefined : (this.config.defaultModel ?? undefined);
+    const wanted = this.config.defaultModel ?? undefined;
     if (wanted && !models.some((m) => m.id === wanted)) {
       models = [{ id: wanted, name: wanted, contextWindow: contextWindowOf(wanted) }, ...models];
     }
-    return { models, defaultModel: wanted ?? models[0].id, demo };
+    return { models, defaultModel: wanted ?? models[0].id, demo: false };
   }
-}
-
-function describe(err: unknown): string {
-  if (err instanceof AppError) {
-    return err.code;
-  }
-  return err instanceof Error ? err.name : 'unknown error';
 }

@@ -10,12 +10,19 @@ export interface CompletionRequest {
   model: string;
   messages: ChatTurn[];
   temperature?: number;
+  topP?: number;
+  /** The reply limit; each provider sends it as the field the model takes (`max_tokens`, `max_completion_tokens`). */
   maxTokens?: number;
   /** Aborting it must close the upstream connection. */
   signal: AbortSignal;
 }
 
-export type CompletionEvent = { type: 'delta'; text: string } | { type: 'usage'; usage: TokenUsage };
+/**
+ * `delta`: answer text. `reasoning`: the model's thinking, streamed apart by some providers (`reasoning_content`,
+ * `reasoning`); it is shown and stored apart and never sent back as history. `usage`: at most one, at the end.
+ */
+export type CompletionEvent =
+  { type: 'delta'; text: string } | { type: 'reasoning'; text: string } | { type: 'usage'; usage: TokenUsage };
 
 export interface ModelInfo {
   id: string;

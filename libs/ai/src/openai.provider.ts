@@ -1,15 +1,28 @@
-import type { AppConfig } from '@app/common';
+import type { AppConfig, ModelQuirksOverride } from '@app/common';
 import type { TokenUsage } from '@app/persistence';
 import { Logger } from '@nestjs/common';
 import OpenAI from 'openai';
 import { AbortError, sleep } from './abort';
-import { isChatModelId, contextWindowOf } from './known-models';
+import { type AdaptableParam, type ChatBody, chatBody, refusedParam } from './chat-request';
+import { isChatModelId, contextWindowOf, quirksOf } from './known-models';
 import { type CompletionEvent, type CompletionRequest, ModelProvider, type ModelInfo } from './model-provider';
 import { TokenCounter } from './token-counter';
-import { UpstreamTimeoutError, IncompleteStreamError, upstreamFailure } from './upstream-failure';
+import {
+  DescribedUpstreamError,
+  IncompleteStreamError,
+  UpstreamTimeoutError,
+  upstreamFailure,
+} from './upstream-failure';
 
 export interface OpenAiProviderOptions {
-  apiKey: string;
+  /** Null: no `Authorization` header (a local Ollama or vLLM without auth). */
+  apiKey: string | null;
+  /** The provider's name, for log lines. */
+  name?: string;
+  /** Extra headers on every request (attribution, a gateway's own key). */
+  headers?: Record<string, string>;
+  /** Per-model request shaping over the known-models table (`<NAME>_QUIRKS`). */
+  quirks?: Record<string, ModelQuirksOverride>;
   /** Any OpenAI-compatible endpoint, e.g. `http://localhost:11434/v1`; default OpenAI's. */
   baseUrl?: string | null;
   /** Limit for the response headers and, while streaming, for the gap between two chunks. */
@@ -37,15 +50,23 @@ export class OpenAiProvider extends ModelProvider {
   private readonly maxRetries: number;
   private readonly retryBaseDelayMs: number;
   private readonly tokenCounter: TokenCounter;
+  private readonly name: string;
+  private readonly quirkOverrides: Record<string, ModelQuirksOverride>;
+  /** Parameters each model's upstream refused with a 400 (learned once, then never sent again). */
+  private readonly refused = new Map<string, Set<AdaptableParam>>();
 
   constructor(options: OpenAiProviderOptions) {
     super();
     this.client = new OpenAI({
-      apiKey: options.apiKey,
+      // The SDK insists on a key; without one the header is removed below.
+      apiKey: options.apiKey ?? 'none',
       baseURL: options.baseUrl ?? undefined,
       timeout: options.timeoutMs,
       maxRetries: 0,
+      defaultHeaders: { ...options.headers, ...(options.apiKey === null ? { Authorization: null } : {}) },
     });
+    this.name = options.name ?? 'openai';
+    this.quirkOverrides = options.quirks ?? {};
     this.timeoutMs = options.timeoutMs;
     this.maxRetries = options.maxRetries;
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? 250;
@@ -67,17 +88,27 @@ export class OpenAiProvider extends ModelProvider {
 
   async *stream(request: CompletionRequest): AsyncGenerator<CompletionEvent> {
     const { signal } = request;
+    let adapted = false;
     for (let attempt = 0; ; attempt++) {
       if (signal.aborted) {
         throw new AbortError();
       }
       const progress = { delivered: false };
+      const body = this.bodyFor(request);
       try {
-        yield* this.attempt(request, progress);
+        yield* this.attempt(request, body, progress);
         return;
       } catch (err) {
         if (signal.aborted) {
           throw new AbortError();
+        }
+        const refused = progress.delivered || adapted ? null : refusedParam(err, body);
+        if (refused) {
+          // Once per request, at once: the model told us what it does not take, and it is remembered for it.
+          adapted = true;
+          this.learn(request.model, refused);
+          attempt--;
+          continue;
         }
         const failure = upstreamFailure(err);
         if (progress.delivered || !failure.retryable || attempt >= this.maxRetries) {
@@ -96,23 +127,43 @@ export class OpenAiProvider extends ModelProvider {
     try {
       const page = await this.client.models.list({ signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
       return page.data
-        .map((m) => m.id)
-        .filter(isChatModelId)
-        .sort()
-        .map((id) => ({ id, name: id, contextWindow: contextWindowOf(id) }));
+        .filter((m) => isChatModelId(m.id))
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map((m) => ({ id: m.id, name: nameOf(m) ?? m.id, contextWindow: contextWindowOf(m.id, listedWindow(m)) }));
     } catch (err) {
       if (signal?.aborted) {
         throw new AbortError();
       }
       const failure = upstreamFailure(timeout.aborted ? new UpstreamTimeoutError() : err);
-      this.logger.warn(`Listing models failed (${failure.summary})`);
-      throw failure.error;
+      this.logger.warn(`Provider ${this.name}: listing models failed (${failure.summary})`);
+      throw new DescribedUpstreamError(failure.error, failure.summary);
     }
+  }
+
+  /** The request body for this model now: its quirks and whatever its upstream refused before. */
+  private bodyFor(request: CompletionRequest): ChatBody {
+    return chatBody(
+      request,
+      request.model,
+      quirksOf(request.model, this.quirkOverrides),
+      this.refused.get(request.model),
+    );
+  }
+
+  private learn(model: string, param: AdaptableParam): void {
+    let refused = this.refused.get(model);
+    if (!refused) {
+      refused = new Set();
+      this.refused.set(model, refused);
+    }
+    refused.add(param);
+    this.logger.log(`Provider ${this.name}: model ${model} refused "${param}"; retrying and sending it no more`);
   }
 
   /** One request. Throws raw errors (mapped by the caller); an abort of `request.signal` ends it silently. */
   private async *attempt(
     request: CompletionRequest,
+    body: ChatBody,
     progress: { delivered: boolean },
   ): AsyncGenerator<CompletionEvent> {
     // Our own timer covers the wait for the headers as well as each gap between chunks (the SDK's `timeout` only
@@ -121,7 +172,7 @@ export class OpenAiProvider extends ModelProvider {
     const headersTimer = setTimeout(() => idle.abort(), this.timeoutMs);
     let stream: Awaited<ReturnType<OpenAiProvider['create']>>;
     try {
-      stream = await this.create(request, AbortSignal.any([request.signal, idle.signal]));
+      stream = await this.create(body, AbortSignal.any([request.signal, idle.signal]));
     } catch (err) {
       throw idle.signal.aborted && !request.signal.aborted ? new UpstreamTimeoutError() : err;
     } finally {
@@ -131,6 +182,7 @@ export class OpenAiProvider extends ModelProvider {
     let finished = false;
     let usage: TokenUsage | null = null;
     let text = '';
+    let reasoning = '';
     try {
       for (;;) {
         // Armed only while waiting for the upstream, so a slow consumer cannot cause a timeout.
@@ -159,6 +211,12 @@ export class OpenAiProvider extends ModelProvider {
         if (choice?.finish_reason) {
           finished = true;
         }
+        const thinking = reasoningOf(choice?.delta);
+        if (thinking) {
+          reasoning += thinking;
+          progress.delivered = true;
+          yield { type: 'reasoning', text: thinking };
+        }
         const delta = choice?.delta?.content;
         if (delta) {
           text += delta;
@@ -181,21 +239,15 @@ export class OpenAiProvider extends ModelProvider {
       type: 'usage',
       usage: usage ?? {
         promptTokens: this.tokenCounter.countTurns(request.messages),
-        completionTokens: this.tokenCounter.countText(text),
+        // Reasoning is billed as completion tokens by every provider that reports it.
+        completionTokens: this.tokenCounter.countText(text) + this.tokenCounter.countText(reasoning),
       },
     };
   }
 
-  private create(request: CompletionRequest, signal: AbortSignal) {
+  private create(body: ChatBody, signal: AbortSignal) {
     return this.client.chat.completions.create(
-      {
-        model: request.model,
-        messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
-        stream: true,
-        stream_options: { include_usage: true },
-        temperature: request.temperature,
-        max_tokens: request.maxTokens,
-      },
+      body,
       // The SDK closes the HTTP connection when this aborts (the caller's stop, or our idle timeout).
       { signal, timeout: this.timeoutMs + SDK_TIMEOUT_MARGIN_MS },
     );
@@ -205,4 +257,31 @@ export class OpenAiProvider extends ModelProvider {
     const exponential = Math.min(MAX_RETRY_DELAY_MS, this.retryBaseDelayMs * 2 ** attempt);
     return Math.round(exponential * (0.8 + Math.random() * 0.4));
   }
+}
+
+/** The thinking text of a chunk: `reasoning_content` (DeepSeek, vLLM) or `reasoning` (OpenRouter, Ollama). */
+function reasoningOf(delta: unknown): string | null {
+  if (typeof delta !== 'object' || delta === null) {
+    return null;
+  }
+  const { reasoning_content: content, reasoning } = delta as { reasoning_content?: unknown; reasoning?: unknown };
+  const text = typeof content === 'string' && content ? content : reasoning;
+  return typeof text === 'string' && text ? text : null;
+}
+
+/** A context window the model list states: OpenRouter's `context_length`, vLLM's `max_model_len`. */
+function listedWindow(model: OpenAI.Models.Model): number | undefined {
+  const m = model as unknown as Record<string, unknown>;
+  const top = m.top_provider as Record<string, unknown> | undefined;
+  for (const value of [m.context_length, m.max_model_len, m.context_window, top?.context_length]) {
+    if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 256) {
+      return value;
+    }
+  }
+  return undefined;
+}
+
+function nameOf(model: OpenAI.Models.Model): string | undefined {
+  const name = (model as unknown as { name?: unknown }).name;
+  return typeof name === 'string' && name.trim() ? name.trim() : undefined;
 }

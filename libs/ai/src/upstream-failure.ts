@@ -99,3 +99,14 @@ function retryAfter(headers: Headers | undefined): number | undefined {
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
+
+/** A failure mapped to the contract's vocabulary that also keeps, for operators, what happened (never a body). */
+export class DescribedUpstreamError extends AppError {
+  constructor(
+    error: AppError,
+    /** `status 401`, `timed out`, `connection failed`. */
+    readonly reason: string,
+  ) {
+    super(error.code, error.message, error.extra);
+  }
+}

@@ -2,6 +2,7 @@ export * from './config/app-config';
 export * from './config/config.module';
 export * from './config/duration';
 export * from './config/load-config';
+export * from './config/providers-config';
 export * from './errors/app-error';
 export * from './errors/http-exception.filter';
 export * from './ids/id';

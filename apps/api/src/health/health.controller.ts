@@ -1,3 +1,4 @@
+import { ModelCatalog } from '@app/ai';
 import { Public } from '@app/auth';
 import { RedisConnections } from '@app/common';
 import { DatabaseHealth } from '@app/persistence';
@@ -12,12 +13,23 @@ export class HealthController {
   constructor(
     private readonly database: DatabaseHealth,
     private readonly redis: RedisConnections,
+    private readonly catalog: ModelCatalog,
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Liveness, with the database kind and the Redis state' })
+  @ApiOperation({
+    summary: "Liveness, with the database kind, the Redis state and each model provider's last discovery",
+    description:
+      'providers: [{ name, status: "pending"|"ok"|"error", models, checkedAt, error? }], one per configured ' +
+      'provider; a provider in error leaves the others usable and does not make the server unhealthy.',
+  })
   async health() {
-    return { status: 'ok', database: this.database.kind, redis: await this.redis.ping() };
+    return {
+      status: 'ok',
+      database: this.database.kind,
+      redis: await this.redis.ping(),
+      providers: this.catalog.status(),
+    };
   }
 
   @Get('ready')

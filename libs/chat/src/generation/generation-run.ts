@@ -93,7 +93,7 @@ export class GenerationRun {
       })) {
         if (event.type === 'delta') {
           this.onDelta(event.text);
-        } else {
+        } else if (event.type === 'usage') {
           this.usage = event.usage;
         }
       }

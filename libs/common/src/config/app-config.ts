@@ -5,6 +5,34 @@ export interface ModelSpec {
   contextWindow?: number;
 }
 
+/** Request fields a model may reject; a known-models entry or a provider override says which to leave out. */
+export type SamplingParam = 'temperature' | 'top_p';
+
+/** How a model wants its request shaped (see libs/ai known-models); every field optional in an override. */
+export interface ModelQuirksOverride {
+  /** The request field that carries the reply limit. */
+  tokenLimitParam?: 'max_tokens' | 'max_completion_tokens';
+  /** Sampling parameters never sent to the model. */
+  unsupportedParams?: SamplingParam[];
+  /** The role the system prompt is sent as. */
+  systemRole?: 'system' | 'developer' | 'user';
+}
+
+/** One entry of PROVIDERS with its `<NAME>_*` variables. */
+export interface ProviderSpec {
+  /** Lower-case letters, digits and dashes; the prefix of its model ids when there are several providers. */
+  name: string;
+  baseUrl: string;
+  apiKey: string | null;
+  /** `<NAME>_MODELS`: exactly these models (ids as the provider knows them); null: the provider's list. */
+  models: ModelSpec[] | null;
+  /** `<NAME>_HEADERS`: extra request headers (may carry secrets: never logged or reported). */
+  headers: Record<string, string>;
+  timeoutMs: number;
+  /** `<NAME>_QUIRKS`: model id prefix (or `*`) -> how to shape requests, over the known-models table. */
+  quirks: Record<string, ModelQuirksOverride>;
+}
+
 /** The whole configuration, parsed and validated once at boot (see `loadConfig`). */
 export interface AppConfig {
   nodeEnv: 'development' | 'production' | 'test';
@@ -24,6 +52,11 @@ export interface AppConfig {
   openaiTimeoutMs: number;
   openaiMaxRetries: number;
   models: ModelSpec[] | null;
+  /** PROVIDERS with their settings; null: the single provider of OPENAI_API_KEY / OPENAI_BASE_URL / MODELS. */
+  providers: ProviderSpec[] | null;
+  /** APP_URL and APP_TITLE: OpenRouter's attribution headers (`HTTP-Referer`, `X-Title`). */
+  appUrl: string | null;
+  appTitle: string;
   defaultModel: string | null;
   userDailyTokenLimit: number;
   corsOrigins: string[];

@@ -113,6 +113,110 @@ describe(loadConfig.name, () => {
   });
 });
 
+describe('PROVIDERS', () => {
+  const env = {
+    PROVIDERS: 'openai, openrouter,local-vllm',
+    OPENAI_BASE_URL: 'https://api.openai.com/v1',
+    OPENAI_API_KEY: 'sk-openai',
+    OPENROUTER_BASE_URL: 'https://openrouter.ai/api/v1',
+    OPENROUTER_API_KEY: 'sk-or',
+    OPENROUTER_MODELS: 'anthropic/claude-3.5-sonnet,meta-llama/llama-3.1-8b-instruct:free:131072',
+    LOCAL_VLLM_BASE_URL: 'http://vllm:8000/v1',
+    LOCAL_VLLM_HEADERS: '{"X-Team":"research"}',
+    LOCAL_VLLM_TIMEOUT: '2m',
+    LOCAL_VLLM_QUIRKS: '{"*":{"systemRole":"user","unsupportedParams":["top_p"]}}',
+    OPENAI_TIMEOUT: '30s',
+    DEFAULT_MODEL: 'openrouter/anthropic/claude-3.5-sonnet',
+    APP_URL: 'https://chat.example.com',
+  };
+
+  it('should parse each provider from its own variables', () => {
+    const config = loadConfig({ DATA_DIR: dataDir(), ...env });
+
+    expect(config.providers).toEqual([
+      {
+        name: 'openai',
+        baseUrl: 'https://api.openai.com/v1',
+        apiKey: 'sk-openai',
+        models: null,
+        headers: {},
+        timeoutMs: 30_000,
+        quirks: {},
+      },
+      {
+        name: 'openrouter',
+        baseUrl: 'https://openrouter.ai/api/v1',
+        apiKey: 'sk-or',
+        models: [
+          { id: 'anthropic/claude-3.5-sonnet', contextWindow: undefined },
+          { id: 'meta-llama/llama-3.1-8b-instruct:free', contextWindow: 131072 },
+        ],
+        headers: {},
+        timeoutMs: 30_000,
+        quirks: {},
+      },
+      {
+        name: 'local-vllm',
+        baseUrl: 'http://vllm:8000/v1',
+        apiKey: null,
+        models: null,
+        headers: { 'X-Team': 'research' },
+        timeoutMs: 120_000,
+        quirks: { '*': { systemRole: 'user', unsupportedParams: ['top_p'] } },
+      },
+    ]);
+    expect(config).toMatchObject({ appUrl: 'https://chat.example.com', appTitle: 'confab' });
+  });
+
+  it('should keep the single OPENAI_* provider when PROVIDERS is unset', () => {
+    expect(loadConfig({ DATA_DIR: dataDir(), OPENAI_API_KEY: 'k' }).providers).toBeNull();
+  });
+
+  it('should report every provider problem on its own line, never echoing a header value', () => {
+    const problems = problemsOf({
+      PROVIDERS: 'good,Bad_Name,good,nourl,badjson,notobject,quirky',
+      GOOD_BASE_URL: 'http://good/v1',
+      BADJSON_BASE_URL: 'http://x/v1',
+      BADJSON_HEADERS: '{"Authorization": "Bearer sk-very-secret"',
+      NOTOBJECT_BASE_URL: 'ftp://x',
+      NOTOBJECT_HEADERS: '["x"]',
+      QUIRKY_BASE_URL: 'http://q/v1',
+      QUIRKY_QUIRKS: '{"o3":{"tokenLimitParam":"max_length"}}',
+      QUIRKY_TIMEOUT: 'soon',
+      DEFAULT_MODEL: 'gpt-4o',
+      MODELS: 'gpt-4o',
+    });
+
+    expect(problems).toEqual([
+      expect.stringMatching(/^PROVIDERS names must be lower-case letters, digits and dashes \(got "Bad_Name"\)/),
+      'PROVIDERS names "good" twice',
+      expect.stringMatching(/^NOURL_BASE_URL is required for provider "nourl"/),
+      'BADJSON_HEADERS must be a JSON object (it is not valid JSON)',
+      'NOTOBJECT_BASE_URL must be a URL starting with http:// or https://',
+      'NOTOBJECT_HEADERS must be a JSON object',
+      expect.stringMatching(/^QUIRKY_TIMEOUT must be a duration/),
+      expect.stringMatching(/^QUIRKY_QUIRKS "o3": "tokenLimitParam" must be/),
+      expect.stringMatching(/^MODELS is not used with PROVIDERS/),
+      expect.stringMatching(/^DEFAULT_MODEL must be "<provider>\/<model>" with one of good, nourl, badjson/),
+    ]);
+    expect(problems.join('\n')).not.toContain('sk-very-secret');
+  });
+
+  it('should check DEFAULT_MODEL against the named provider allow-list', () => {
+    expect(problemsOf({ ...env, DEFAULT_MODEL: 'openrouter/openai/gpt-4o' })).toEqual([
+      'DEFAULT_MODEL "openrouter/openai/gpt-4o" is not in OPENROUTER_MODELS',
+    ]);
+    const single = loadConfig({
+      DATA_DIR: dataDir(),
+      PROVIDERS: 'ollama',
+      OLLAMA_BASE_URL: 'http://localhost:11434/v1',
+      OLLAMA_MODELS: 'llama3.1:8b',
+      DEFAULT_MODEL: 'llama3.1:8b',
+    });
+    expect(single.defaultModel).toBe('llama3.1:8b');
+  });
+});
+
 describe('durations and rates', () => {
   it('should parse units', () => {
     expect(parseDuration('15m')).toBe(900_000);

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { AppConfig, ModelSpec } from './app-config';
+import type { AppConfig } from './app-config';
 import { parseDuration, parseRate } from './duration';
+import { parseModelSpecs } from './model-specs';
+import { checkDefaultModel, parseProviders } from './providers-config';
 
 export type Env = Record<string, string | undefined>;
 
@@ -102,11 +104,19 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
   const redisUrl = url('REDIS_URL', ['redis:', 'rediss:']);
   const openaiBaseUrl = url('OPENAI_BASE_URL', ['http:', 'https:']);
 
-  const models = parseModels(str('MODELS'), problems);
+  const models = parseModelSpecs('MODELS', str('MODELS'), problems);
   const defaultModel = str('DEFAULT_MODEL') ?? null;
-  if (defaultModel && models && !models.some((m) => m.id === defaultModel)) {
+  const openaiTimeoutMs = duration('OPENAI_TIMEOUT', '60s');
+  const providers = parseProviders(env, { timeoutMs: openaiTimeoutMs }, problems);
+  if (providers && models) {
+    problems.push("MODELS is not used with PROVIDERS: list each provider's models in <NAME>_MODELS");
+  }
+  if (defaultModel && providers) {
+    checkDefaultModel(defaultModel, providers, problems);
+  } else if (defaultModel && models && !models.some((m) => m.id === defaultModel)) {
     problems.push(`DEFAULT_MODEL "${defaultModel}" is not in MODELS`);
   }
+  const appUrl = url('APP_URL', ['http:', 'https:']);
 
   const corsOrigins = (str('CORS_ORIGINS') ?? '')
     .split(',')
@@ -145,9 +155,12 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
     bcryptCost: int('BCRYPT_COST', 12, 4, 15),
     openaiApiKey: str('OPENAI_API_KEY') ?? null,
     openaiBaseUrl,
-    openaiTimeoutMs: duration('OPENAI_TIMEOUT', '60s'),
+    openaiTimeoutMs,
     openaiMaxRetries: int('OPENAI_MAX_RETRIES', 2, 0, 10),
     models,
+    providers,
+    appUrl,
+    appTitle: str('APP_TITLE') ?? 'confab',
     defaultModel,
     userDailyTokenLimit: int('USER_DAILY_TOKEN_LIMIT', 0, 0, Number.MAX_SAFE_INTEGER),
     corsOrigins,
@@ -176,26 +189,6 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
 function webDirOf(raw: string | undefined, cwd: string): string | null {
   const dir = raw === undefined ? resolve(cwd, 'apps/web/dist') : isAbsolute(raw) ? raw : resolve(cwd, raw);
   return existsSync(join(dir, 'index.html')) ? dir : null;
-}
-
-function parseModels(raw: string | undefined, problems: string[]): ModelSpec[] | null {
-  if (raw === undefined) {
-    return null;
-  }
-  const specs: ModelSpec[] = [];
-  for (const part of raw
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)) {
-    // Ids may hold colons (Ollama's llama3.1:8b, OpenRouter's :free); only a trailing :<digits> is the window.
-    const match = /^(\S+?)(?::(\d+))?$/.exec(part);
-    if (!match || (match[2] !== undefined && Number(match[2]) < 256)) {
-      problems.push(`MODELS entries must be "id" or "id:contextWindow" with a window of at least 256 (got "${part}")`);
-      continue;
-    }
-    specs.push({ id: match[1], contextWindow: match[2] === undefined ? undefined : Number(match[2]) });
-  }
-  return specs.length > 0 ? specs : null;
 }
 
 function persistedSecret(dataDir: string): string {
