@@ -1,4 +1,4 @@
-import { type AuthUser, TokenVerifier } from '@app/auth';
+import { TokenVerifier, type VerifiedAccess } from '@app/auth';
 import { MAX_CONNECTIONS_PER_USER } from '@app/gateway';
 import { JwtService } from '@nestjs/jwt';
 import { randomUUID } from 'node:crypto';
@@ -118,14 +118,14 @@ describe('ChatGateway', () => {
     it('should refuse a session revoked while its handshake was being checked', async () => {
       const user = await ctx.signUp();
       const verifier = ctx.app.get(TokenVerifier);
-      const original = verifier.authenticate.bind(verifier);
+      const original = verifier.verify.bind(verifier);
       let checked!: () => void;
       const sessionChecked = new Promise<void>((r) => (checked = r));
       let release!: () => void;
       const released = new Promise<void>((r) => (release = r));
       // The first check reads the session while it is live, then the answer is held back until the revocation.
       let calls = 0;
-      verifier.authenticate = async (token: string): Promise<AuthUser> => {
+      verifier.verify = async (token: string): Promise<VerifiedAccess> => {
         const result = await original(token);
         if (calls++ === 0) {
           checked();
@@ -144,7 +144,7 @@ describe('ChatGateway', () => {
         release();
         expect(await attempt).toBe('unauthorized');
       } finally {
-        verifier.authenticate = original;
+        verifier.verify = original;
       }
     });
   });
@@ -509,11 +509,11 @@ describe('ChatGateway', () => {
     it('should not count handshakes whose client went away before they were checked', async () => {
       const owner = await ctx.signUp();
       const verifier = ctx.app.get(TokenVerifier);
-      const original = verifier.authenticate.bind(verifier);
+      const original = verifier.verify.bind(verifier);
       let settled = 0;
       let onSettled: () => void = () => undefined;
       // A slow session store (a remote database): the client is gone before the answer.
-      verifier.authenticate = async (token: string): Promise<AuthUser> => {
+      verifier.verify = async (token: string): Promise<VerifiedAccess> => {
         try {
           await new Promise((r) => setTimeout(r, 100));
           return await original(token);
@@ -533,7 +533,7 @@ describe('ChatGateway', () => {
         }
         await allSettled;
       } finally {
-        verifier.authenticate = original;
+        verifier.verify = original;
       }
       expect((await open(owner)).connected).toBe(true);
     });

@@ -9,5 +9,5 @@ export { Public, PUBLIC_ROUTE } from './decorators/public.decorator';
 export { type AccountEvent, type AccountEventListener, AccountEvents } from './events/account-events';
 export type { RateRule } from './rate-limit/fixed-window';
 export { RateLimiter } from './rate-limit/rate-limiter';
-export { SESSION_CHECK_TTL_MS, TokenVerifier } from './token/token-verifier';
+export { SESSION_CHECK_TTL_MS, TokenVerifier, type VerifiedAccess } from './token/token-verifier';
 export { AdminUserView, TokenUsageView, toUserView, UserView } from './user/user.view';

@@ -1,4 +1,4 @@
-import { AccountEvents, type AuthUser, TokenVerifier } from '@app/auth';
+import { AccountEvents, type AuthUser } from '@app/auth';
 import {
   GenerationService,
   type InFlightReply,
@@ -24,20 +24,29 @@ import { validate } from 'class-validator';
 import { randomUUID } from 'node:crypto';
 import type { Server, Socket } from 'socket.io';
 import { TokenBucket } from './rate-limiter';
+import { SocketAuthenticator } from './socket-authenticator';
 import type { Ack, AckError, ClientToServerEvents, ServerToClientEvents } from './socket-events';
-import { SocketSendPayload, ThreadRefPayload } from './socket-payloads';
+import { AuthRefreshPayload, SocketSendPayload, ThreadRefPayload } from './socket-payloads';
 
 /** Per socket: a burst of 20 events, 5 a second after that. Per user (all their sockets): 60, then 20 a second. */
 const SOCKET_RATE = { capacity: 20, perSecond: 5 };
 const USER_RATE = { capacity: 60, perSecond: 20 };
 /** Concurrent connections one user may hold on one instance. */
 export const MAX_CONNECTIONS_PER_USER = 20;
+/** setTimeout's longest delay (about 24.8 days); a later deadline is re-armed when this much has passed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface SocketData {
   user: AuthUser;
   bucket: TokenBucket;
   /** Gives the socket's slot in its user's connection count back (idempotent). */
   release: () => void;
+  /**
+   * When the socket's credential expires (ms since the epoch): it is disconnected then, unless `auth:refresh`.
+   * Null for an API key that never expires.
+   */
+  expiresAt: number | null;
+  expiry?: NodeJS.Timeout;
 }
 type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -70,11 +79,9 @@ export class ChatGateway
   private readonly userBuckets = new Map<string, { bucket: TokenBucket; sockets: number }>();
   private readonly pending = new Map<string, Set<PendingJoin>>();
   private readonly unsubscribe: (() => void)[] = [];
-  /** Per handshake being checked: the users revoked meanwhile. */
-  private readonly handshakes = new Set<Set<string>>();
 
   constructor(
-    private readonly verifier: TokenVerifier,
+    private readonly auth: SocketAuthenticator,
     private readonly accountEvents: AccountEvents,
     private readonly threads: ThreadService,
     private readonly generation: GenerationService,
@@ -96,9 +103,6 @@ export class ChatGateway
         if (event.type !== 'revoked') {
           return;
         }
-        for (const revoked of this.handshakes) {
-          revoked.add(event.userId);
-        }
         for (const socket of this.localSocketsOf(event.userId)) {
           if (event.sessionIds === 'all' || event.sessionIds.includes(socket.data.user.sessionId)) {
             socket.disconnect(true);
@@ -114,14 +118,36 @@ export class ChatGateway
 
   handleConnection(socket: ChatSocket): void {
     void socket.join(userRoom(socket.data.user.userId));
+    this.armExpiry(socket, socket.data.expiresAt);
   }
 
   handleDisconnect(socket: ChatSocket): void {
     if (!socket.data.user) {
       return;
     }
+    clearTimeout(socket.data.expiry);
     socket.data.release();
     this.dropPendingOf(socket);
+  }
+
+  /**
+   * Re-authenticates the socket with a new access token of the same user (one the client got from /auth/refresh
+   * or a new sign-in) before the current one expires; its session's revocation then disconnects the socket.
+   */
+  @SubscribeMessage('auth:refresh')
+  refresh(@ConnectedSocket() socket: ChatSocket, @MessageBody() body: unknown) {
+    return this.handle(socket, AuthRefreshPayload, body, async (user, { token }) => {
+      const access = await this.auth.verify(token);
+      if (access.user.userId !== user.userId) {
+        throw new AppError('forbidden', 'This token belongs to another account');
+      }
+      if (!socket.connected) {
+        throw new AppError('unauthorized', 'Session expired or revoked');
+      }
+      socket.data.user = access.user;
+      this.armExpiry(socket, access.expiresAt);
+      return { expiresAt: access.expiresAt === null ? null : new Date(access.expiresAt).toISOString() };
+    });
   }
 
   @SubscribeMessage('thread:join')
@@ -176,11 +202,7 @@ export class ChatGateway
   }
 
   private async authenticate(socket: ChatSocket): Promise<void> {
-    const token: unknown = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
-    if (typeof token !== 'string' || token.length === 0 || token.length > 4096) {
-      throw new AppError('unauthorized', 'Authentication required');
-    }
-    const user = await this.verifyLive(token);
+    const { user, expiresAt } = await this.auth.handshake(socket.handshake.auth);
     if (socket.conn.readyState !== 'open') {
       // The client left while the token was being checked: Socket.IO drops the socket, so it takes no slot.
       throw new AppError('unauthorized', 'Connection closed');
@@ -209,25 +231,30 @@ export class ChatGateway
     socket.data.user = user;
     socket.data.bucket = new TokenBucket(SOCKET_RATE.capacity, SOCKET_RATE.perSecond);
     socket.data.release = release;
+    socket.data.expiresAt = expiresAt;
   }
 
-  /**
-   * The token's user, checked again when a revocation of that user was published while it was being checked:
-   * the first answer may predate it, and the socket is not in its user's room yet to be disconnected by it.
-   */
-  private async verifyLive(token: string): Promise<AuthUser> {
-    for (;;) {
-      const revoked = new Set<string>();
-      this.handshakes.add(revoked);
-      try {
-        const user = await this.verifier.authenticate(token);
-        if (!revoked.has(user.userId)) {
-          return user;
-        }
-      } finally {
-        this.handshakes.delete(revoked);
-      }
+  /** Disconnects the socket when its credential expires (replacing an earlier deadline). */
+  private armExpiry(socket: ChatSocket, expiresAt: number | null): void {
+    clearTimeout(socket.data.expiry);
+    socket.data.expiresAt = expiresAt;
+    if (expiresAt === null) {
+      return;
     }
+    const delay = expiresAt - Date.now();
+    if (delay <= 0) {
+      socket.disconnect(true);
+      return;
+    }
+    socket.data.expiry = setTimeout(() => {
+      if (socket.data.expiresAt !== null && Date.now() >= socket.data.expiresAt) {
+        socket.disconnect(true);
+      } else {
+        this.armExpiry(socket, socket.data.expiresAt);
+      }
+    }, Math.min(delay, MAX_TIMER_MS));
+    // A pending deadline does not keep a closing process alive.
+    socket.data.expiry.unref();
   }
 
   /** Rate limits, validates the payload like an HTTP body, runs the handler and turns any error into an ack error. */
@@ -238,6 +265,11 @@ export class ChatGateway
     handler: (user: AuthUser, payload: P) => Promise<R>,
   ): Promise<Ack<R>> {
     try {
+      if (socket.data.expiresAt !== null && Date.now() >= socket.data.expiresAt) {
+        // The deadline timer may lag behind a busy event loop; an expired credential is never served meanwhile.
+        socket.disconnect(true);
+        throw new AppError('unauthorized', 'Access token expired');
+      }
       const userEntry = this.userBuckets.get(socket.data.user.userId);
       if (!socket.data.bucket.take() || (userEntry && !userEntry.bucket.take())) {
         return ackError(

@@ -10,6 +10,13 @@ type Callback<T extends object = object> = (ack: Ack<T>) => void;
 
 /** client -> server: every event takes an ack callback. */
 export interface ClientToServerEvents {
+  /**
+   * A new access token of the same user (from /auth/refresh or a new sign-in), sent before the current one expires:
+   * the socket is disconnected when its token (or its session) expires unless it re-authenticates this way.
+   * `expiresAt` (ISO-8601) is the new deadline (null for an API key that never expires); an invalid token answers
+   * `unauthorized`, another user's `forbidden`, and the socket keeps its previous deadline.
+   */
+  'auth:refresh': (payload: { token: string }, ack: Callback<{ expiresAt: string | null }>) => void;
   'thread:join': (
     payload: { threadId: string },
     ack: Callback<{ thread: ThreadView; streaming: InFlightReply | null }>,

@@ -1,6 +1,7 @@
 import { ID_PATTERN } from '@app/common';
 import { SendMessageDto } from '@app/chat';
-import { IsString, Matches } from 'class-validator';
+import { IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { MAX_TOKEN_LENGTH } from './socket-authenticator';
 
 export class ThreadRefPayload {
   @IsString()
@@ -12,4 +13,11 @@ export class SocketSendPayload extends SendMessageDto {
   @IsString()
   @Matches(ID_PATTERN, { message: 'threadId must be a thread id' })
   threadId!: string;
+}
+
+export class AuthRefreshPayload {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_TOKEN_LENGTH)
+  token!: string;
 }

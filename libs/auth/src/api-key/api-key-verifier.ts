@@ -4,6 +4,7 @@ import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { AuthUser } from '../auth-user';
 import { AccountEvents } from '../events/account-events';
 import { SessionCache } from '../token/session-cache';
+import type { VerifiedAccess } from '../token/token-verifier';
 import { apiKeySessionId, hashApiKey, isWellFormedApiKey } from './api-key-secret';
 
 /** How long a positive key check is trusted without reading the database again (as for sessions). */
@@ -51,6 +52,11 @@ export class ApiKeyVerifier implements OnModuleDestroy {
   }
 
   async authenticate(token: string): Promise<AuthUser> {
+    return (await this.verify(token)).user;
+  }
+
+  /** The key's owner and the key's expiry (null: never). */
+  async verify(token: string): Promise<VerifiedAccess> {
     if (!isWellFormedApiKey(token)) {
       throw invalidKey();
     }
@@ -64,7 +70,7 @@ export class ApiKeyVerifier implements OnModuleDestroy {
       const cached = this.cache.get(apiKeySessionId(known.id), now);
       if (cached) {
         this.touch(known.id, now);
-        return cached;
+        return { user: cached.user, expiresAt: known.expiresAt };
       }
     }
     const startedAt = this.cache.begin();
@@ -87,13 +93,14 @@ export class ApiKeyVerifier implements OnModuleDestroy {
       sessionId: apiKeySessionId(key.id),
       apiKeyId: key.id,
     };
-    this.cache.set(authUser, Date.now(), startedAt);
+    const expiresAt = key.expiresAt?.getTime() ?? null;
+    this.cache.set({ user: authUser, sessionExpiresAt: expiresAt ?? Number.MAX_SAFE_INTEGER }, Date.now(), startedAt);
     if (key.lastUsedAt === null || key.lastUsedAt.getTime() <= now - LAST_USED_RESOLUTION_MS) {
       this.touch(key.id, now);
     } else {
       remember(this.touched, key.id, key.lastUsedAt.getTime());
     }
-    return authUser;
+    return { user: authUser, expiresAt };
   }
 
   /** Records the use at most once a minute per key: in memory here, and by a conditional write across instances. */

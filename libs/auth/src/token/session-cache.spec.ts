@@ -1,7 +1,10 @@
 import type { AuthUser } from '../auth-user';
-import { SessionCache } from './session-cache';
+import { type LiveSession, SessionCache } from './session-cache';
 
-const user = (sessionId: string, userId = 'u1'): AuthUser => ({ userId, role: 'user', sessionId });
+const user = (sessionId: string, userId = 'u1', sessionExpiresAt = Number.MAX_SAFE_INTEGER): LiveSession => ({
+  user: { userId, role: 'user', sessionId } satisfies AuthUser,
+  sessionExpiresAt,
+});
 
 describe(SessionCache.name, () => {
   it('should answer from the cache until the entry is older than its lifetime', () => {
@@ -10,6 +13,13 @@ describe(SessionCache.name, () => {
     expect(cache.get('s1', 2999)).toEqual(user('s1'));
     expect(cache.get('s1', 3000)).toBeUndefined();
     expect(cache.size).toBe(0);
+  });
+
+  it('should never answer for a session past its own expiry', () => {
+    const cache = new SessionCache(2000);
+    cache.set(user('s1', 'u1', 1500), 1000, cache.begin());
+    expect(cache.get('s1', 1499)).toBeDefined();
+    expect(cache.get('s1', 1500)).toBeUndefined();
   });
 
   it('should drop named sessions and every session of a user at once', () => {

@@ -1,7 +1,14 @@
 import type { AuthUser } from '../auth-user';
 
-interface Entry {
+/** A session found live, with its user. */
+export interface LiveSession {
   user: AuthUser;
+  /** When the session itself expires (ms since the epoch). */
+  sessionExpiresAt: number;
+}
+
+interface Entry {
+  session: LiveSession;
   expiresAt: number;
 }
 
@@ -19,7 +26,7 @@ export class SessionCache {
     private readonly maxEntries = 10_000,
   ) {}
 
-  get(sessionId: string, now: number): AuthUser | undefined {
+  get(sessionId: string, now: number): LiveSession | undefined {
     const entry = this.entries.get(sessionId);
     if (!entry) {
       return undefined;
@@ -28,7 +35,7 @@ export class SessionCache {
       this.entries.delete(sessionId);
       return undefined;
     }
-    return entry.user;
+    return entry.session;
   }
 
   /** A token to pass to `set`: it is refused if anything was dropped in between. */
@@ -36,7 +43,7 @@ export class SessionCache {
     return this.generation;
   }
 
-  set(user: AuthUser, now: number, startedAt: number): void {
+  set(session: LiveSession, now: number, startedAt: number): void {
     if (startedAt !== this.generation) {
       return;
     }
@@ -47,7 +54,9 @@ export class SessionCache {
         this.entries.delete(oldest.value);
       }
     }
-    this.entries.set(user.sessionId, { user, expiresAt: now + this.ttlMs });
+    // Never trusted past the session's own expiry.
+    const expiresAt = Math.min(now + this.ttlMs, session.sessionExpiresAt);
+    this.entries.set(session.user.sessionId, { session, expiresAt });
   }
 
   dropSessions(sessionIds: readonly string[]): void {
@@ -60,7 +69,7 @@ export class SessionCache {
   dropUser(userId: string): void {
     this.generation++;
     for (const [id, entry] of this.entries) {
-      if (entry.user.userId === userId) {
+      if (entry.session.user.userId === userId) {
         this.entries.delete(id);
       }
     }

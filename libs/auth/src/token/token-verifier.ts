@@ -8,6 +8,16 @@ import { AccountEvents } from '../events/account-events';
 import { AccessTokens } from './access-token.service';
 import { SessionCache } from './session-cache';
 
+/** A verified credential: who it stands for, and until when it holds without another check. */
+export interface VerifiedAccess {
+  user: AuthUser;
+  /**
+   * When the credential expires by itself (ms since the epoch): an access token's expiry, or its session's if
+   * sooner; an API key's expiry, or null for a key that never expires.
+   */
+  expiresAt: number | null;
+}
+
 /** How long a positive session check is trusted without reading the database again. */
 export const SESSION_CHECK_TTL_MS = 2000;
 
@@ -43,17 +53,23 @@ export class TokenVerifier implements OnModuleDestroy {
 
   /** The caller the token stands for, or `unauthorized` (an AppError) when it does not stand for a live session or key. */
   async authenticate(token: string): Promise<AuthUser> {
+    return (await this.verify(token)).user;
+  }
+
+  /** As `authenticate`, and until when the answer holds by itself (see `VerifiedAccess.expiresAt`). */
+  async verify(token: string): Promise<VerifiedAccess> {
     if (looksLikeApiKey(token)) {
-      return this.apiKeys.authenticate(token);
+      return this.apiKeys.verify(token);
     }
     const claims = await this.accessTokens.verify(token);
+    const tokenExpiresAt = claims.exp * 1000;
     const now = Date.now();
     const cached = this.cache.get(claims.sid, now);
     if (cached) {
-      if (cached.userId !== claims.sub) {
+      if (cached.user.userId !== claims.sub) {
         throw unauthorized();
       }
-      return cached;
+      return { user: cached.user, expiresAt: Math.min(tokenExpiresAt, cached.sessionExpiresAt) };
     }
     const startedAt = this.cache.begin();
     const [session, user] = await Promise.all([this.sessions.findById(claims.sid), this.users.findById(claims.sub)]);
@@ -67,9 +83,12 @@ export class TokenVerifier implements OnModuleDestroy {
     ) {
       throw unauthorized();
     }
-    const authUser: AuthUser = { userId: user.id, role: user.role, sessionId: session.id };
-    this.cache.set(authUser, Date.now(), startedAt);
-    return authUser;
+    const live = {
+      user: { userId: user.id, role: user.role, sessionId: session.id },
+      sessionExpiresAt: session.expiresAt.getTime(),
+    };
+    this.cache.set(live, Date.now(), startedAt);
+    return { user: live.user, expiresAt: Math.min(tokenExpiresAt, live.sessionExpiresAt) };
   }
 }
 
