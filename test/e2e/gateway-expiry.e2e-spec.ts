@@ -90,6 +90,18 @@ describe('sockets re-checked', () => {
       expect(socket.connected).toBe(true);
     });
 
+    it('should keep a socket opened with a never-expiring API key without a deadline', async () => {
+      const user = await ctx.signUp();
+      const created = await ctx.request('POST', '/auth/me/keys', { token: user.accessToken, body: { name: 'cli' } });
+      expect(created.status).toBe(201);
+      const socket = await open(ctx, created.body.key as string);
+      expect(await socket.emitAck('auth:refresh', { token: created.body.key })).toEqual({ ok: true, expiresAt: null });
+      expect(await socket.emitAck('auth:refresh', { token: user.accessToken })).toEqual({
+        ok: true,
+        expiresAt: new Date(expiryOf(user.accessToken)).toISOString(),
+      });
+    });
+
     it('should disconnect the sockets of sessions that a password change ends, and keep the current one', async () => {
       const user = await ctx.signUp();
       const second = await ctx.login(user);
