@@ -31,9 +31,12 @@ const base = {
   extensionsToTreatAsEsm: ['.ts'],
 };
 module.exports = {
+  // testTimeout is a global option (jest ignores it inside a project): end-to-end tests start real servers, and a
+  // busy 2-core machine needs more than jest's 5 s default for that.
+  testTimeout: 20_000,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
     { ...base, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs,test}/**/*.int-spec.ts'] },
-    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], testTimeout: 20_000 },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
   ],
 };
