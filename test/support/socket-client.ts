@@ -90,6 +90,31 @@ export class TestSocket {
     });
   }
 
+  /**
+   * Sends the packet `2<id>[event,<rawPayload>]` exactly as given, past the client's encoder (which recurses into payloads and
+   * would overflow on what a hostile client can write by hand), and resolves with the server's ack.
+   */
+  emitRawAck<T = any>(event: string, rawPayload: string): Promise<T> {
+    const id = ++rawAckIds;
+    const prefix = `3${id}`;
+    const engine = this.io.io.engine;
+    return new Promise((resolve, reject) => {
+      const onPacket = (packet: { type: string; data?: unknown }) => {
+        if (packet.type === 'message' && typeof packet.data === 'string' && packet.data.startsWith(`${prefix}[`)) {
+          engine.off('packet', onPacket);
+          clearTimeout(timer);
+          resolve((JSON.parse(packet.data.slice(prefix.length)) as T[])[0]);
+        }
+      };
+      const timer = setTimeout(() => {
+        engine.off('packet', onPacket);
+        reject(new Error(`no ack for raw "${event}" within ${EVENT_TIMEOUT_MS} ms`));
+      }, EVENT_TIMEOUT_MS);
+      engine.on('packet', onPacket);
+      engine.write(`2${id}[${JSON.stringify(event)},${rawPayload}]`);
+    });
+  }
+
   /** The server events received so far, in order, without the recorded acks. */
   events(): Received[] {
     return this.received.filter((r) => !r.event.startsWith('ack:'));
@@ -162,6 +187,9 @@ export async function refusal(url: string, auth: Record<string, unknown>): Promi
     socket.close();
   }
 }
+
+/** Ack ids of raw emits, far above the client's own (which count from 0). */
+let rawAckIds = 1_000_000;
 
 /** One reply as a socket saw it: its deltas in arrival order and the final message. */
 export interface ObservedReply {

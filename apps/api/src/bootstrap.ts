@@ -1,10 +1,17 @@
-import { type AppConfig, createValidationPipe, HttpExceptionFilter, RedisConnections } from '@app/common';
+import {
+  type AppConfig,
+  createValidationPipe,
+  HttpExceptionFilter,
+  JSON_TOO_DEEP_TYPE,
+  jsonTextTooDeep,
+  RedisConnections,
+} from '@app/common';
 import { ConfabIoAdapter } from '@app/gateway';
 import { type INestApplication, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { NextFunction, Request, Response } from 'express';
+import { json, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { join } from 'node:path';
 import { Logger } from 'nestjs-pino';
@@ -13,6 +20,8 @@ import { httpMetrics } from './metrics/http-metrics.middleware';
 
 /** The largest JSON body accepted: room for the longest valid message with escaping. */
 export const BODY_LIMIT = '1mb';
+/** Sign-up, sign-in, refresh and password bodies are a few hundred bytes: no reason to read a megabyte unsigned-in. */
+export const AUTH_BODY_LIMIT = '16kb';
 
 /** Builds the whole server (HTTP and Socket.IO) without listening: `main` and the tests share it. */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
@@ -28,7 +37,9 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
   app.use(httpMetrics());
   app.use(requireJsonBodies);
-  app.useBodyParser('json', { limit: BODY_LIMIT, strict: true });
+  // The first parser that reads a body wins (body-parser skips a request already read).
+  app.use('/api/auth', jsonBodyParser(AUTH_BODY_LIMIT));
+  app.use(jsonBodyParser(BODY_LIMIT));
   app.enableCors({
     origin: config.corsOrigins.includes('*') ? true : config.corsOrigins.length > 0 ? config.corsOrigins : false,
     credentials: false,
@@ -56,6 +67,19 @@ function serveWebApp(app: NestExpressApplication, dir: string): void {
       return;
     }
     next();
+  });
+}
+
+/** JSON bodies up to `limit`, refused before parsing when they nest deeper than MAX_JSON_DEPTH. */
+function jsonBodyParser(limit: string) {
+  return json({
+    limit,
+    strict: true,
+    verify: (_req, _res, buf) => {
+      if (jsonTextTooDeep(buf)) {
+        throw Object.assign(new Error('JSON nested too deeply'), { status: 400, type: JSON_TOO_DEEP_TYPE });
+      }
+    },
   });
 }
 

@@ -8,5 +8,6 @@ export * from './errors/http-exception.filter';
 export * from './ids/id';
 export * from './pagination/cursor';
 export * from './redis/redis.module';
+export * from './validation/json-depth';
 export * from './validation/validation';
 export * from './time/utc-day';

@@ -8,7 +8,7 @@ import {
   toMessageView,
   toThreadView,
 } from '@app/chat';
-import { AppError, prototypeKeyDetails, validationDetails } from '@app/common';
+import { AppError, jsonTooDeepError, prototypeKeyDetails, validationDetails, valueTooDeep } from '@app/common';
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
 import {
   ConnectedSocket,
@@ -23,6 +23,7 @@ import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { randomUUID } from 'node:crypto';
 import type { Server, Socket } from 'socket.io';
+import { TOO_DEEP_PAYLOAD } from './depth-limited-parser';
 import { TokenBucket } from './rate-limiter';
 import { SocketAuthenticator } from './socket-authenticator';
 import type { Ack, AckError, ClientToServerEvents, ServerToClientEvents } from './socket-events';
@@ -277,6 +278,10 @@ export class ChatGateway
             retryAfterSeconds: socket.data.bucket.retryAfterSeconds(),
           }),
         );
+      }
+      // The parser replaced a too deep payload (checked on its text); a deep value from elsewhere is checked here.
+      if (body === TOO_DEEP_PAYLOAD || valueTooDeep(body)) {
+        throw jsonTooDeepError();
       }
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         throw AppError.validation([{ field: 'payload', message: 'payload must be an object' }]);

@@ -4,13 +4,14 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import type { Server, ServerOptions } from 'socket.io';
+import { depthLimitedParser } from './depth-limited-parser';
 
 /** The largest socket packet accepted: room for the longest valid message with JSON escaping. */
 export const MAX_SOCKET_PAYLOAD_BYTES = 1_000_000;
 
 /**
  * Socket.IO server options for every gateway: CORS for the handshake from CORS_ORIGINS (same origin only when
- * unset), a packet size cap, and with REDIS_URL the Redis pub/sub adapter so room operations (emits,
+ * unset), a packet size cap, a JSON depth limit, and with REDIS_URL the Redis pub/sub adapter so room operations (emits,
  * disconnects, fetchSockets) span every instance. The pub/sub adapter was chosen over the streams adapter:
  * resume is done by the application (in-flight snapshot + seq), so the streams adapter's connection-state recovery
  * would only add latency and Redis memory.
@@ -31,6 +32,7 @@ export class ConfabIoAdapter extends IoAdapter {
       serveClient: false,
       path: '/socket.io',
       maxHttpBufferSize: MAX_SOCKET_PAYLOAD_BYTES,
+      parser: depthLimitedParser,
       pingInterval: 20_000,
       pingTimeout: 20_000,
       cors: origins.length > 0 ? { origin: origins.includes('*') ? true : origins, credentials: false } : undefined,

@@ -18,6 +18,8 @@ export interface RunInput {
   contextOmitted: number;
   temperature?: number;
   maxTokens?: number;
+  /** Longer replies are cut here, the upstream request aborted, and the reply stored as `error`. */
+  maxChars: number;
   /** Tokens of the prompt as counted locally, used when the provider reports no usage. */
   promptTokens: number;
   countText: (text: string) => number;
@@ -46,6 +48,8 @@ export class GenerationRun {
   private flushedLength = 0;
   private flushing: Promise<unknown> = Promise.resolve();
   private usage: TokenUsage | null = null;
+  /** The reply reached `maxChars`. */
+  private cut = false;
   readonly done: Promise<RunOutcome>;
   private resolveDone!: (outcome: RunOutcome) => void;
 
@@ -92,7 +96,9 @@ export class GenerationRun {
         signal: this.abort.signal,
       })) {
         if (event.type === 'delta') {
-          this.onDelta(event.text);
+          if (!this.onDelta(event.text)) {
+            break; // leaving the loop makes the provider close the upstream request
+          }
         } else if (event.type === 'usage') {
           this.usage = event.usage;
         }
@@ -104,6 +110,9 @@ export class GenerationRun {
           this.logger.error({ err }, 'generation failed');
         }
       }
+    }
+    if (this.cut) {
+      error = new AppError('upstream_error', `The reply exceeded ${this.input.maxChars} characters and was cut`);
     }
     this.emitPending();
     let outcome: RunOutcome;
@@ -129,9 +138,16 @@ export class GenerationRun {
     return outcome;
   }
 
-  private onDelta(text: string): void {
+  /** Takes a delta; false when the reply reached its maximum size (the rest of the stream is not wanted). */
+  private onDelta(text: string): boolean {
     if (!text) {
-      return;
+      return true;
+    }
+    const room = this.input.maxChars - this.content.length;
+    if (text.length > room) {
+      // A misbehaving upstream could stream for ever: keep what fits (never half a surrogate pair) and stop.
+      text = text.slice(0, room).replace(/[\uD800-\uDBFF]$/, '');
+      this.cut = true;
     }
     this.content += text;
     this.pending += text;
@@ -140,6 +156,7 @@ export class GenerationRun {
       setImmediate(() => this.emitPending());
     }
     this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
+    return !this.cut;
   }
 
   private emitPending(): void {

@@ -225,6 +225,7 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
         temperature: options.temperature,
         maxTokens: options.maxTokens,
         promptTokens: context.promptTokens,
+        maxChars: this.config.maxReplyChars,
         countText: (text) => this.tokens.countText(text),
       },
       this.provider,

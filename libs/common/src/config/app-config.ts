@@ -59,6 +59,8 @@ export interface AppConfig {
   appTitle: string;
   defaultModel: string | null;
   userDailyTokenLimit: number;
+  /** A reply longer than this (characters) is cut, its upstream request aborted and it is stored as `error`. */
+  maxReplyChars: number;
   corsOrigins: string[];
   trustProxy: number;
   signupRateLimit: RateLimit;

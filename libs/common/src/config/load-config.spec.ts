@@ -29,6 +29,7 @@ describe(loadConfig.name, () => {
       openaiApiKey: null,
       models: null,
       userDailyTokenLimit: 0,
+      maxReplyChars: 200_000,
       corsOrigins: [],
       trustProxy: 0,
       signupRateLimit: { limit: 10, windowMs: 3_600_000 },

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
+import { JSON_TOO_DEEP_MESSAGE } from '../validation/json-depth';
 import { AppError, ErrorBody, ErrorCode, errorBody } from './app-error';
 
 const STATUS_CODES: Record<number, ErrorCode> = {
@@ -15,6 +16,9 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   429: 'rate_limited',
   503: 'unavailable',
 };
+
+/** The `type` of the body-parser error raised for too deeply nested JSON (see `jsonBodyParser`). */
+export const JSON_TOO_DEEP_TYPE = 'entity.too.deep';
 
 /**
  * Turns anything thrown by an HTTP handler into the contract's error shape. Unknown errors become a generic 500
@@ -51,20 +55,26 @@ export function toErrorBody(exception: unknown, logger: Logger): { body: ErrorBo
   if (exception instanceof HttpException && exception.cause instanceof SyntaxError) {
     return { body: { statusCode: 400, error: 'validation_failed', message: 'Malformed JSON body', details: [] } };
   }
+  // body-parser errors are errors with a status and a type (Nest may wrap them in an HttpException as its cause).
+  const parserError = ((exception instanceof HttpException ? exception.cause : undefined) ?? exception) as {
+    status?: number;
+    type?: string;
+  };
+  if (parserError?.type === 'entity.too.large') {
+    return { body: { statusCode: 413, error: 'payload_too_large', message: 'Request body is too large' } };
+  }
+  if (parserError?.type === JSON_TOO_DEEP_TYPE) {
+    return { body: { statusCode: 400, error: 'validation_failed', message: JSON_TOO_DEEP_MESSAGE, details: [] } };
+  }
+  if (parserError?.type === 'entity.parse.failed') {
+    return { body: { statusCode: 400, error: 'validation_failed', message: 'Malformed JSON body', details: [] } };
+  }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const code = STATUS_CODES[status];
     if (code) {
       return { body: { statusCode: status, error: code, message: httpMessage(exception, code) } };
     }
-  }
-  // body-parser errors are plain errors with a status and a type.
-  const parserError = exception as { status?: number; type?: string };
-  if (parserError?.type === 'entity.too.large') {
-    return { body: { statusCode: 413, error: 'payload_too_large', message: 'Request body is too large' } };
-  }
-  if (parserError?.type === 'entity.parse.failed') {
-    return { body: { statusCode: 400, error: 'validation_failed', message: 'Malformed JSON body', details: [] } };
   }
   if (typeof parserError?.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
     const code = STATUS_CODES[parserError.status] ?? 'validation_failed';
