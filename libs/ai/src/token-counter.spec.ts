@@ -41,7 +41,9 @@ describe(TokenCounter.name, () => {
   });
 
   it('should count ordinary text up to the exact limit like the tokenizer does, the same again from its cache', () => {
-    const text = Array.from({ length: 2_000 }, (_, i) => `word${i % 997}`).join(' ').slice(0, EXACT_COUNT_MAX_CHARS);
+    const text = Array.from({ length: 2_000 }, (_, i) => `word${i % 997}`)
+      .join(' ')
+      .slice(0, EXACT_COUNT_MAX_CHARS);
     const fresh = new TokenCounter();
 
     const first = fresh.countText(text);

@@ -8,6 +8,7 @@ import { ThreadsController } from './controllers/threads.controller';
 import { GenerationService } from './generation/generation.service';
 import { ReplyFollower } from './generation/reply-follower';
 import { RedisThreadEventBus } from './generation/redis-thread-event-bus';
+import { ReplySweeper } from './generation/reply-sweeper';
 import { ThreadEventBus } from './generation/thread-event-bus';
 import { MessageService } from './message.service';
 import { ThreadService } from './thread.service';
@@ -21,6 +22,7 @@ import { ThreadService } from './thread.service';
     MessageService,
     GenerationService,
     ReplyFollower,
+    ReplySweeper,
     {
       provide: ThreadEventBus,
       useFactory: (redis: RedisConnections) => (redis.enabled ? new RedisThreadEventBus(redis) : new ThreadEventBus()),

@@ -774,6 +774,39 @@ export function repositoryContract(adapter: string, mongodbUri: () => string | n
         expect(await r.messages.failStale(new Date(Date.now() + 1))).toBeGreaterThanOrEqual(1);
         await expect(r.messages.findById(s, message.id)).resolves.toMatchObject({ status: 'error', content: 'half' });
       });
+
+      it('should claim each interrupted reply once, even for sweepers racing each other', async () => {
+        const user = await newUser();
+        const s = ownerScope(user.id);
+        const thread = await newThread(user.id);
+        const streaming = (content: string) =>
+          r.messages.create(s, {
+            threadId: thread.id,
+            parentId: null,
+            role: 'assistant',
+            content,
+            model: 'm',
+            status: 'streaming',
+          });
+        const stale = await Promise.all(['a', 'b', 'c'].map(streaming));
+        await tick();
+        const cutoff = new Date();
+        await tick();
+        const live = await streaming('live');
+        await r.messages.update(s, stale[2].message.id, {}); // touched by its lease renewal: not interrupted
+
+        const claims = await Promise.all([
+          r.messages.claimInterrupted(cutoff, 10),
+          r.messages.claimInterrupted(cutoff, 10),
+          r.messages.claimInterrupted(cutoff, 10),
+        ]);
+        const claimed = claims.flat().filter((m) => m.threadId === thread.id);
+        expect(claimed.map((m) => m.content).sort()).toEqual(['a', 'b']);
+        expect(claimed.every((m) => m.status === 'error' && m.ownerId === user.id)).toBe(true);
+        await expect(r.messages.findById(s, live.message.id)).resolves.toMatchObject({ status: 'streaming' });
+        await expect(r.messages.findById(s, stale[2].message.id)).resolves.toMatchObject({ status: 'streaming' });
+        expect((await r.messages.claimInterrupted(cutoff, 10)).filter((m) => m.threadId === thread.id)).toEqual([]);
+      });
     });
 
     describe('api keys', () => {

@@ -22,10 +22,9 @@ import type { GenerationOptionsDto, RegenerateDto, SendMessageDto } from '../dto
 import { toMessageView, toThreadView } from '../presenters';
 import { DEFAULT_TITLE, ThreadService } from '../thread.service';
 import { GenerationRun } from './generation-run';
+import { LEASE_MS, LEASE_RENEW_MS } from './lease';
 import { ThreadEventBus } from './thread-event-bus';
 
-/** How long a generation holds its thread; renewed while it runs, so a crashed instance frees the thread. */
-const LEASE_MS = 30_000;
 /** History is read this many messages at a time, newest first, until the context window is full. */
 const HISTORY_PAGE = 100;
 /** Reply budget when the client sets none. */
@@ -64,7 +63,7 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     private readonly accountEvents: AccountEvents,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     const offStop = this.bus.onRemoteStop((threadId) => this.runs.get(threadId)?.stop());
     // A thread deleted (by its owner, or with its owner's account) stops its reply wherever it runs.
     const offDeleted = this.bus.subscribe((event) => {
@@ -87,11 +86,7 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
       offDeleted();
       offAccount();
     };
-    // Replies left `streaming` by a process that died long enough ago that its lease has expired.
-    const failed = await this.messages.failStale(new Date(Date.now() - 2 * LEASE_MS));
-    if (failed > 0) {
-      this.logger.warn(`marked ${failed} interrupted replies as error`);
-    }
+    // Replies left `streaming` by a process that died are repaired by the ReplySweeper.
   }
 
   /**
@@ -251,11 +246,13 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     holder: string,
   ): Promise<void> {
     const scope = ownerScope(auth.userId);
+    // The lease frees the thread after a crash; touching the reply tells the ReplySweeper it is still alive.
     const renew = setInterval(() => {
-      void this.threads
-        .renewGenerationLease(scope, thread.id, holder, new Date(Date.now() + LEASE_MS))
-        .catch((err: unknown) => this.logger.warn({ err }, 'lease renewal failed'));
-    }, LEASE_MS / 3);
+      void Promise.all([
+        this.threads.renewGenerationLease(scope, thread.id, holder, new Date(Date.now() + LEASE_MS)),
+        this.messages.update(scope, run.messageId, {}),
+      ]).catch((err: unknown) => this.logger.warn({ err }, 'lease renewal failed'));
+    }, LEASE_RENEW_MS);
     try {
       const outcome = await run.run();
       if (outcome.persisted && outcome.message.usage) {

@@ -86,7 +86,9 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
       case 'message:error':
         reply = event.type === 'message:done' ? event.message.id : event.messageId;
         this.expiryRefreshedAt.delete(event.threadId);
-        multi.del(metaKey(event.threadId), contentKey(event.threadId));
+        // Only this reply's state: the end of an interrupted reply is published (by the ReplySweeper) when a newer
+        // reply of the thread may be streaming already.
+        multi.eval(DROP_IF_REPLY, 2, metaKey(event.threadId), contentKey(event.threadId), reply);
         break;
       case 'thread:deleted':
         reply = null;

@@ -4,6 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { toMessageView, type MessageView } from '../presenters';
 import type { Started } from './generation.service';
 import { ThreadEventBus } from './thread-event-bus';
+import { FOLLOWER_RECHECK_MS } from './lease';
 import type { InFlightReply, ThreadEvent } from './thread-events';
 
 export type ReplyEvent = Extract<ThreadEvent, { type: 'message:delta' | 'message:done' | 'message:error' }>;
@@ -48,7 +49,7 @@ export class ReplyFollower {
       }
       onEvent(event);
     };
-    const detach = this.bus.subscribeThread(threadId, (event) => {
+    const unsubscribe = this.bus.subscribeThread(threadId, (event) => {
       const mine =
         (event.type === 'message:delta' && event.messageId === messageId) ||
         (event.type === 'message:done' && event.message.id === messageId) ||
@@ -61,7 +62,15 @@ export class ReplyFollower {
         }
       }
     });
+    let recheck: NodeJS.Timeout | null = null;
+    const detach = () => {
+      unsubscribe();
+      if (recheck) {
+        clearInterval(recheck);
+      }
+    };
     let end: ReplyEvent | null = null;
+    let remote = false;
     if (started.assistantMessage.status !== 'streaming') {
       end = endOf(toMessageView(started.assistantMessage));
     } else if (!started.run) {
@@ -76,6 +85,7 @@ export class ReplyFollower {
       if (stored && stored.status !== 'streaming') {
         end = endOf(toMessageView(stored));
       }
+      remote = true;
     } else {
       sofar = this.bus.localSnapshot(threadId) ?? sofar;
     }
@@ -86,7 +96,27 @@ export class ReplyFollower {
     if (end) {
       relay(end);
     }
+    if (remote && !ended) {
+      // Its end event can be lost (Redis down when it was published, a missed sweep): the stored reply is the
+      // truth, re-read until it has ended, so that no follower waits for ever.
+      recheck = setInterval(() => void this.recheck(ownerId, threadId, messageId, relay), FOLLOWER_RECHECK_MS);
+      recheck.unref();
+    }
     return { sofar, detach };
+  }
+
+  private async recheck(
+    ownerId: string,
+    threadId: string,
+    messageId: string,
+    relay: (event: ReplyEvent) => void,
+  ): Promise<void> {
+    const stored = await this.messages.findById(ownerScope(ownerId), messageId).catch(() => undefined);
+    if (stored === null) {
+      relay({ type: 'message:error', threadId, messageId, error: { code: 'not_found', message: 'Message not found' } });
+    } else if (stored && stored.status !== 'streaming') {
+      relay(endOf(toMessageView(stored)));
+    }
   }
 
   /** Waits for the reply's end and returns it as stored; throws the generation's error as an AppError. */

@@ -171,6 +171,28 @@ export class MongoMessageRepository extends MessageRepository {
     return result.modifiedCount;
   }
 
+  async claimInterrupted(olderThan: Date, limit: number): Promise<MessageEntity[]> {
+    const candidates = await this.m.messages
+      .find({ status: 'streaming', updatedAt: op({ $lt: olderThan }) }, { _id: 1 })
+      .limit(limit)
+      .lean<Pick<MessageDoc, '_id'>[]>();
+    const claimed: MessageEntity[] = [];
+    for (const { _id } of candidates) {
+      // Conditional on the state it was found in: of several sweepers, exactly one gets each reply back.
+      const doc = await this.m.messages
+        .findOneAndUpdate(
+          { _id, status: 'streaming', updatedAt: op({ $lt: olderThan }) },
+          { $set: { status: 'error', updatedAt: new Date() } },
+          { returnDocument: 'after' },
+        )
+        .lean<MessageDoc>();
+      if (doc) {
+        claimed.push(toMessage(doc));
+      }
+    }
+    return claimed;
+  }
+
   async count(since?: Date): Promise<number> {
     return this.m.messages.countDocuments(since ? { createdAt: op({ $gte: since }) } : {});
   }

@@ -205,6 +205,12 @@ export abstract class MessageRepository {
   abstract children(scope: OwnerScope, threadId: string, parentId: string | null): Promise<MessageEntity[]>;
   /** Messages left `streaming` by a process that died: marks those last updated before `olderThan` as `error`. */
   abstract failStale(olderThan: Date): Promise<number>;
+  /**
+   * Marks at most `limit` replies still `streaming` but last updated (written or touched by their generation's
+   * lease renewal) before `olderThan` as `error`, and returns them. Each reply is claimed by exactly one caller, even
+   * when several processes sweep at once, so that exactly one publishes its end.
+   */
+  abstract claimInterrupted(olderThan: Date, limit: number): Promise<MessageEntity[]>;
   abstract count(since?: Date): Promise<number>;
 }
 

@@ -199,6 +199,18 @@ export class SqliteMessageRepository extends MessageRepository {
     ).run(Date.now(), olderThan.getTime()).changes;
   }
 
+  async claimInterrupted(olderThan: Date, limit: number): Promise<MessageEntity[]> {
+    // One statement: SQLite runs it under the write lock, so a row is claimed by one process only.
+    const rows = prepared(
+      this.db,
+      `UPDATE messages SET status = 'error', updated_at = @now
+       WHERE seq IN (SELECT seq FROM messages WHERE status = 'streaming' AND updated_at < @olderThan LIMIT @limit)
+         AND status = 'streaming'
+       RETURNING ${COLUMNS}`,
+    ).all({ now: Date.now(), olderThan: olderThan.getTime(), limit }) as MessageRow[];
+    return rows.map(toMessage);
+  }
+
   async count(since?: Date): Promise<number> {
     return (
       prepared(this.db, 'SELECT COUNT(*) AS n FROM messages WHERE created_at >= ?').get(since?.getTime() ?? 0) as {
