@@ -15,61 +15,113 @@ function expectRateLimited(res: { status: number; headers: Headers; body: { erro
 
 describe('sign-in throttling per account', () => {
   let ctx: Ctx;
+  const from = (address: string) => ({ 'x-forwarded-for': address });
+  const timed = async <T>(run: () => Promise<T>) => {
+    const started = performance.now();
+    const result = await run();
+    return { result, ms: performance.now() - started };
+  };
 
   beforeAll(async () => {
-    ctx = await startAuthApp({ LOGIN_RATE_LIMIT: '3/15m', TRUST_PROXY: '0' });
+    // Behind one trusted proxy, so that each test client has an address of its own.
+    ctx = await startAuthApp({ LOGIN_RATE_LIMIT: '10/15m', LOGIN_MAX_DELAY: '3s', TRUST_PROXY: '1' });
   });
   afterAll(async () => {
     await ctx.close();
   });
 
-  it('should refuse further attempts on an account after LOGIN_RATE_LIMIT failures, even the right password', async () => {
+  it("should let the owner in after ten wrong logins against their email, after at most LOGIN_MAX_DELAY", async () => {
     const victim = await ctx.signUp();
-    for (let i = 0; i < 3; i++) {
-      const res = await ctx.login(
-        { email: victim.email, password: `guess ${i}` },
-        { 'x-forwarded-for': randomAddress() },
-      );
-      expect(res.status).toBe(401);
+    const attacker = randomAddress();
+    for (let i = 0; i < 10; i++) {
+      expect((await ctx.login({ email: victim.email, password: `guess ${i}` }, from(attacker))).status).toBe(401);
     }
-    const blocked = await ctx.login({ email: victim.email.toUpperCase(), password: 'guess 4' });
-    expectRateLimited(blocked, 900);
-    expectRateLimited(await ctx.login(victim), 900);
-    // Other accounts are not locked out by the attack on this one.
+    // The attack goes on from other addresses while the owner signs in: everyone on the account is slowed down...
+    const more = Array.from({ length: 4 }, (_, i) =>
+      ctx.login({ email: victim.email, password: `more ${i}` }, from(randomAddress())),
+    );
+    const owner = await timed(() => ctx.login(victim, from(randomAddress())));
+    expect(owner.result.status).toBe(200);
+    // ...by at least the first step (timers never fire early) and at most the cap, with room for a loaded machine.
+    expect(owner.ms).toBeGreaterThanOrEqual(990);
+    expect(owner.ms).toBeLessThan(3000 + 5000);
+    expect((await Promise.all(more)).map((r) => r.status)).toEqual([401, 401, 401, 401]);
+  }, 30_000);
+
+  it("should refuse the attacker's address on that account only, with 429 and Retry-After", async () => {
+    const victim = await ctx.signUp();
     const bystander = await ctx.signUp();
-    expect((await ctx.login(bystander)).status).toBe(200);
-  });
+    const attacker = randomAddress();
+    for (let i = 0; i < 10; i++) {
+      expect((await ctx.login({ email: victim.email, password: `guess ${i}` }, from(attacker))).status).toBe(401);
+    }
+    expectRateLimited(await ctx.login({ email: victim.email.toUpperCase(), password: 'guess' }, from(attacker)), 900);
+    expectRateLimited(await ctx.login(victim, from(attacker)), 900);
+    // The same address may still sign in to other accounts (until the per-address limit).
+    expect((await ctx.login(bystander, from(attacker))).status).toBe(200);
+  }, 30_000);
+
+  it("should keep the owner's signed-in session able to change the password and delete the account", async () => {
+    const victim = await ctx.signUp();
+    for (let i = 0; i < 12; i++) {
+      await ctx.login({ email: victim.email, password: `guess ${i}` }, from(randomAddress()));
+    }
+    const change = await ctx.request('POST', '/auth/password', {
+      token: victim.accessToken,
+      body: { currentPassword: victim.password, newPassword: 'a brand new password' },
+    });
+    expect(change.status).toBe(204);
+    const remove = await ctx.request('DELETE', '/auth/me', {
+      token: victim.accessToken,
+      body: { password: 'a brand new password' },
+    });
+    expect(remove.status).toBe(204);
+  }, 60_000);
 
   it('should count only failures: successful sign-ins never add up', async () => {
     const account = await ctx.signUp();
-    for (let i = 0; i < 6; i++) {
-      expect((await ctx.login(account)).status).toBe(200);
+    const address = randomAddress();
+    for (let i = 0; i < 14; i++) {
+      const { result, ms } = await timed(() => ctx.login(account, from(address)));
+      expect(result.status).toBe(200);
+      expect(ms).toBeLessThan(990);
     }
   });
 
-  it('should count parallel guesses before checking them, so a burst cannot slip past the limit', async () => {
+  it('should count parallel guesses from one address before checking them, so a burst cannot slip past', async () => {
     const victim = await ctx.signUp();
+    const address = randomAddress();
     const results = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => ctx.login({ email: victim.email, password: `burst ${i}` })),
+      Array.from({ length: 14 }, (_, i) => ctx.login({ email: victim.email, password: `burst ${i}` }, from(address))),
     );
-    expect(results.filter((r) => r.status === 401)).toHaveLength(3);
-    expect(results.filter((r) => r.status === 429)).toHaveLength(9);
+    expect(results.filter((r) => r.status === 401)).toHaveLength(10);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(4);
   });
 
-  it('should count password confirmations against the same limit', async () => {
+  it('should count password confirmations per session, apart from sign-ins', async () => {
     const account = await ctx.signUp();
-    for (let i = 0; i < 3; i++) {
+    const other = await ctx.login(account, from(randomAddress()));
+    for (let i = 0; i < 10; i++) {
       const res = await ctx.request('POST', '/auth/password', {
         token: account.accessToken,
         body: { currentPassword: `guess ${i}`, newPassword: 'whatever password' },
       });
       expect(res.status).toBe(400);
     }
-    const blocked = await ctx.request('DELETE', '/auth/me', {
-      token: account.accessToken,
-      body: { password: account.password },
+    // That session is refused further confirmations, even the right one...
+    expectRateLimited(
+      await ctx.request('DELETE', '/auth/me', { token: account.accessToken, body: { password: account.password } }),
+      900,
+    );
+    // ...while signing in is not slowed down and another session still confirms.
+    const login = await timed(() => ctx.login(account, from(randomAddress())));
+    expect(login.result.status).toBe(200);
+    expect(login.ms).toBeLessThan(990);
+    const change = await ctx.request('POST', '/auth/password', {
+      token: other.body.accessToken as string,
+      body: { currentPassword: account.password, newPassword: 'another new password' },
     });
-    expectRateLimited(blocked, 900);
+    expect(change.status).toBe(204);
   });
 });
 

@@ -29,7 +29,13 @@ describeWithRedis('two instances sharing Redis', () => {
     redis = await RedisProcess.start();
     // Two instances of one deployment: the same database, JWT secret and Redis.
     // No refresh reuse grace: a replay is refused at once (the grace has its own tests).
-    const env = { DATA_DIR: tempDir(), REDIS_URL: redis.url, LOGIN_RATE_LIMIT: '3/15m', REFRESH_GRACE: '0' };
+    const env = {
+      DATA_DIR: tempDir(),
+      REDIS_URL: redis.url,
+      LOGIN_RATE_LIMIT: '3/15m',
+      REFRESH_GRACE: '0',
+      TRUST_PROXY: '1',
+    };
     a = await startAuthApp(env);
     b = await startAuthApp(env);
     admin = await b.signUp({ name: 'Root' });
@@ -68,15 +74,21 @@ describeWithRedis('two instances sharing Redis', () => {
     expect((await a.request('GET', '/auth/me', { token: rotated.accessToken })).status).toBe(401);
   });
 
-  it('should count failed sign-ins across instances', async () => {
+  it('should count failed sign-ins across instances: per address and account, and the slowdown per account', async () => {
     const victim = await a.signUp();
-    const guess = (ctx: Ctx, i: number) => ctx.login({ email: victim.email, password: `guess ${i}` });
+    const attacker = { 'x-forwarded-for': '198.51.100.7' };
+    const guess = (ctx: Ctx, i: number) => ctx.login({ email: victim.email, password: `guess ${i}` }, attacker);
     expect((await guess(a, 1)).status).toBe(401);
     expect((await guess(b, 2)).status).toBe(401);
     expect((await guess(a, 3)).status).toBe(401);
     const blocked = await guess(b, 4);
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+    // The owner, from elsewhere and on the other instance, gets in after the account's first slowdown step.
+    const started = performance.now();
+    const owner = await b.login(victim, { 'x-forwarded-for': '203.0.113.9' });
+    expect(owner.status).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(990);
   });
 
   it('should keep signing users in while Redis is down, and share events again once it is back', async () => {

@@ -48,7 +48,7 @@ export class AccountService {
    * way). The password is checked before the disabled flag, so only its owner learns that an account is disabled.
    */
   async login(client: ClientInfo, dto: LoginDto): Promise<AuthTokensView> {
-    const attempt = await this.limits.passwordAttempt(client, dto.email);
+    const attempt = await this.limits.signInAttempt(client, dto.email);
     const user = await this.users.findByEmail(dto.email);
     const valid = user
       ? await this.hasher.verify(dto.password, user.passwordHash)

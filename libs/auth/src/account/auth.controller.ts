@@ -37,7 +37,11 @@ export class AuthController {
   @ApiOkResponse({ type: AuthTokensView })
   @ApiUnauthorizedResponse({ description: 'Wrong email or password (one answer for both)' })
   @ApiForbiddenResponse({ description: 'account_disabled' })
-  @ApiTooManyRequestsResponse({ description: 'LOGIN_RATE_LIMIT failures per account, ten times that per address' })
+  @ApiTooManyRequestsResponse({
+    description:
+      'LOGIN_RATE_LIMIT failures per account from one address, ten times that per address; past LOGIN_RATE_LIMIT ' +
+      'failures per account, attempts on it are slowed down (up to LOGIN_MAX_DELAY), never refused',
+  })
   login(@Client() client: ClientInfo, @Body() dto: LoginDto) {
     return this.accounts.login(client, dto);
   }

@@ -6,6 +6,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import type { AuthUser } from '../auth-user';
 import { AcceptsApiKey } from '../decorators/accepts-api-key.decorator';
@@ -17,6 +18,8 @@ import { ProfileView } from '../dto/responses.dto';
 import { UserView } from '../user/user.view';
 import { AccountExport } from './account-export';
 import { ProfileService } from './profile.service';
+
+const WRONG_PASSWORDS = 'LOGIN_RATE_LIMIT wrong passwords from this session (counted per session, not with sign-ins)';
 
 @ApiTags('auth')
 @ApiBearerAuth()
@@ -43,6 +46,7 @@ export class ProfileController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Change the password; every other session of the user ends' })
   @ApiNoContentResponse()
+  @ApiTooManyRequestsResponse({ description: WRONG_PASSWORDS })
   async changePassword(@CurrentUser() auth: AuthUser, @Client() client: ClientInfo, @Body() dto: ChangePasswordDto) {
     await this.profile.changePassword(auth, client, dto);
   }
@@ -59,6 +63,7 @@ export class ProfileController {
   @ApiOperation({ summary: 'Delete the account with all its threads, messages and sessions' })
   @ApiNoContentResponse()
   @ApiConflictResponse({ description: 'The last admin cannot leave while other users remain' })
+  @ApiTooManyRequestsResponse({ description: WRONG_PASSWORDS })
   async delete(@CurrentUser() auth: AuthUser, @Client() client: ClientInfo, @Body() dto: DeleteAccountDto) {
     await this.profile.delete(auth, client, dto);
   }

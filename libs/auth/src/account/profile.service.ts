@@ -56,7 +56,7 @@ export class ProfileService {
   /** Sets a new password and ends every other session of the user; the current one stays signed in. */
   async changePassword(auth: AuthUser, client: ClientInfo, dto: ChangePasswordDto): Promise<void> {
     const user = await this.userOf(auth);
-    await this.confirmPassword(user, client, dto.currentPassword, 'currentPassword');
+    await this.confirmPassword(auth, user, client, dto.currentPassword, 'currentPassword');
     await this.users.update(user.id, { passwordHash: await this.hasher.hash(dto.newPassword) });
     const revoked = await this.sessions.revokeAllForUser(user.id, new Date(), auth.sessionId);
     if (revoked.length > 0) {
@@ -89,7 +89,7 @@ export class ProfileService {
    */
   async delete(auth: AuthUser, client: ClientInfo, dto: DeleteAccountDto): Promise<void> {
     const user = await this.userOf(auth);
-    await this.confirmPassword(user, client, dto.password, 'password');
+    await this.confirmPassword(auth, user, client, dto.password, 'password');
     await this.lastAdmin.exclusive(async () => {
       const current = await this.userOf(auth);
       await this.lastAdmin.assertAllowed(current, 'deleted', { soleUserMayLeave: true });
@@ -105,9 +105,18 @@ export class ProfileService {
     });
   }
 
-  /** Password confirmation counts against the same sign-in limits as /auth/login: a stolen access token cannot guess. */
-  private async confirmPassword(user: UserEntity, client: ClientInfo, password: string, field: string): Promise<void> {
-    const attempt = await this.limits.passwordAttempt(client, user.email);
+  /**
+   * Password confirmation is limited per session (a stolen access token cannot guess on), apart from sign-in
+   * failures: guesses against the email from elsewhere never keep the owner's own session from confirming.
+   */
+  private async confirmPassword(
+    auth: AuthUser,
+    user: UserEntity,
+    client: ClientInfo,
+    password: string,
+    field: string,
+  ): Promise<void> {
+    const attempt = await this.limits.passwordConfirmation(auth);
     if (!(await this.hasher.verify(password, user.passwordHash))) {
       await this.audit.record({ actorId: user.id, action: 'auth.password_check_failed', targetId: user.id, client });
       throw AppError.validation([{ field, message: `${field} is incorrect` }]);

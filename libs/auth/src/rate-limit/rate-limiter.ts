@@ -55,7 +55,8 @@ export class RateLimiter {
     this.memory.refund(key, Date.now());
   }
 
-  private async hit(key: string, windowMs: number): Promise<WindowCount> {
+  /** Counts one hit on `key` without a limit: the hits of the current window, this one included. */
+  async hit(key: string, windowMs: number): Promise<WindowCount> {
     const redisKey = this.redisKey(key);
     if (redisKey) {
       try {

@@ -65,6 +65,8 @@ export interface AppConfig {
   trustProxy: number;
   signupRateLimit: RateLimit;
   loginRateLimit: RateLimit;
+  /** The longest an attempt on an account under attack waits before its password is checked; 0: never. */
+  loginMaxDelayMs: number;
   logLevel: string;
   webDir: string | null;
 }

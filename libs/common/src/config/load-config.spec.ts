@@ -34,6 +34,7 @@ describe(loadConfig.name, () => {
       trustProxy: 0,
       signupRateLimit: { limit: 10, windowMs: 3_600_000 },
       loginRateLimit: { limit: 10, windowMs: 15 * 60_000 },
+      loginMaxDelayMs: 10_000,
       bcryptCost: 12,
     });
   });
@@ -98,6 +99,7 @@ describe(loadConfig.name, () => {
     [{ ACCESS_TOKEN_TTL: 'forever' }, /^ACCESS_TOKEN_TTL must be a duration/],
     [{ LOGIN_RATE_LIMIT: 'lots' }, /^LOGIN_RATE_LIMIT must be a rate/],
     [{ REFRESH_GRACE: '5m' }, /^REFRESH_GRACE must be 0 or a duration up to 60s/],
+    [{ LOGIN_MAX_DELAY: 'slow' }, /^LOGIN_MAX_DELAY must be 0 or a duration up to 60s/],
     [{ MODELS: 'a:12' }, /^MODELS entries/],
     [{ MODELS: 'a', DEFAULT_MODEL: 'b' }, /^DEFAULT_MODEL "b" is not in MODELS/],
     [{ CORS_ORIGINS: 'not an origin' }, /^CORS_ORIGINS entries/],

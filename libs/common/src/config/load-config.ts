@@ -168,6 +168,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
     trustProxy: int('TRUST_PROXY', 0, 0, 10),
     signupRateLimit: rate('SIGNUP_RATE_LIMIT', '10/h'),
     loginRateLimit: rate('LOGIN_RATE_LIMIT', '10/15m'),
+    loginMaxDelayMs: boundedDuration('LOGIN_MAX_DELAY', '10s', 60_000),
     logLevel,
     webDir: webDirOf(str('WEB_DIR'), cwd),
   };
