@@ -15,7 +15,7 @@ const swc = [
     sourceMaps: 'inline',
   },
 ];
-const libs = ['common', 'persistence', 'auth', 'ai', 'chat', 'gateway'];
+const libs = ['common', 'persistence', 'auth', 'ai', 'chat', 'gateway', 'openai-api'];
 const moduleNameMapper = Object.fromEntries(
   libs.flatMap((l) => [
     [`^@app/${l}$`, `<rootDir>/libs/${l}/src`],

@@ -2,12 +2,14 @@ import { AiModule } from '@app/ai';
 import { AuthModule } from '@app/auth';
 import { ChatModule } from '@app/chat';
 import { GatewayModule } from '@app/gateway';
+import { OpenAiApiModule } from '@app/openai-api';
 import { AppConfig, ConfigModule, RedisModule } from '@app/common';
 import { PersistenceModule } from '@app/persistence';
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { ApiIndexController } from './api-index.controller';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
 
@@ -42,8 +44,9 @@ export class AppModule {
         AuthModule,
         ChatModule,
         GatewayModule,
+        OpenAiApiModule,
       ],
-      controllers: [HealthController, MetricsController],
+      controllers: [ApiIndexController, HealthController, MetricsController],
     };
   }
 }

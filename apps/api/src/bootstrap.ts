@@ -15,6 +15,7 @@ import { json, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { join } from 'node:path';
 import { Logger } from 'nestjs-pino';
+import { API_INDEX, API_VERSION } from './api-index.controller';
 import { AppModule } from './app.module';
 import { httpMetrics } from './metrics/http-metrics.middleware';
 
@@ -43,15 +44,23 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.enableCors({
     origin: config.corsOrigins.includes('*') ? true : config.corsOrigins.length > 0 ? config.corsOrigins : false,
     credentials: false,
-    exposedHeaders: ['Retry-After', 'X-Request-Id'],
+    exposedHeaders: ['Retry-After', 'X-Request-Id', 'X-Confab-Thread'],
   });
-  app.setGlobalPrefix('api', { exclude: [{ path: 'metrics', method: RequestMethod.GET }] });
+  app.setGlobalPrefix('api', {
+    // The OpenAI-compatible API lives at /v1, where OpenAI clients expect it (`baseURL: "http://host:3000/v1"`).
+    exclude: [
+      { path: 'metrics', method: RequestMethod.GET },
+      { path: 'v1/{*path}', method: RequestMethod.ALL },
+    ],
+  });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
   app.useWebSocketAdapter(new ConfabIoAdapter(app, config, app.get(RedisConnections)));
   setupOpenApi(app);
   if (config.webDir) {
     serveWebApp(app, config.webDir);
+  } else {
+    app.use('/', pointAtTheApi);
   }
   return app;
 }
@@ -83,6 +92,20 @@ function jsonBodyParser(limit: string) {
   });
 }
 
+/** Without a built web app, `GET /` says where the API is (in the contract's error shape), not "Cannot GET /". */
+function pointAtTheApi(req: Request, res: Response, next: NextFunction): void {
+  if (req.method !== 'GET' || req.path !== '/') {
+    next();
+    return;
+  }
+  const { docs, openai } = API_INDEX.links;
+  res.status(404).json({
+    statusCode: 404,
+    error: 'not_found',
+    message: `No web app is built on this server. The API is at /api (index: /api, docs: ${docs}); OpenAI-compatible: ${openai}`,
+  });
+}
+
 /** A body in any other format would be parsed as nothing and silently ignored: refuse it instead. */
 function requireJsonBodies(req: Request, res: Response, next: NextFunction): void {
   const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
@@ -101,7 +124,7 @@ function setupOpenApi(app: INestApplication): void {
     new DocumentBuilder()
       .setTitle('confab API')
       .setDescription('Self-hostable multi-user AI chat. Errors: { statusCode, error, message, details? }.')
-      .setVersion('0.1.0')
+      .setVersion(API_VERSION)
       .addBearerAuth()
       .build(),
   );

@@ -22,6 +22,7 @@ export interface ChatBody {
   top_p?: number;
   max_tokens?: number;
   max_completion_tokens?: number;
+  stop?: string[];
 }
 
 /**
@@ -54,6 +55,9 @@ export function chatBody(
   }
   if (request.maxTokens !== undefined) {
     body[limitField(quirks.tokenLimitParam, rejected)] = request.maxTokens;
+  }
+  if (request.stop !== undefined && request.stop.length > 0) {
+    body.stop = request.stop;
   }
   return body;
 }

@@ -13,6 +13,8 @@ export interface CompletionRequest {
   topP?: number;
   /** The reply limit; each provider sends it as the field the model takes (`max_tokens`, `max_completion_tokens`). */
   maxTokens?: number;
+  /** Up to 4 sequences that end the reply where they would appear. */
+  stop?: string[];
   /** Aborting it must close the upstream connection. */
   signal: AbortSignal;
 }

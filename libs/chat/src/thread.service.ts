@@ -1,6 +1,6 @@
 import type { AuthUser } from '@app/auth';
 import { AppError, DEFAULT_PAGE_SIZE, isId, type Page } from '@app/common';
-import { ModelCatalog } from '@app/ai';
+import { type ChatTurn, ModelCatalog } from '@app/ai';
 import {
   MessageRepository,
   ownerScope,
@@ -41,6 +41,46 @@ export class ThreadService {
       systemPrompt: dto.systemPrompt ?? '',
     });
     return toThreadView(thread);
+  }
+
+  /**
+   * A new thread holding a conversation given whole (the OpenAI-compatible API's `X-Confab-Thread: new`): leading
+   * system turns become its system prompt, the rest one branch of alternating user and assistant messages that ends
+   * with an answer (the next question is sent to it). The branch's last message is the active leaf.
+   */
+  async createFromConversation(auth: AuthUser, input: { model: string; turns: ChatTurn[] }): Promise<ThreadEntity> {
+    const model = await this.catalog.resolve(input.model);
+    const leading = input.turns.findIndex((t) => t.role !== 'system');
+    const system = leading === -1 ? input.turns : input.turns.slice(0, leading);
+    const history = leading === -1 ? [] : input.turns.slice(leading);
+    const misplaced = history.findIndex((t, i) => t.role !== (i % 2 === 0 ? 'user' : 'assistant'));
+    if (misplaced !== -1 || history.length % 2 !== 0) {
+      throw AppError.validation([
+        {
+          field: `messages[${misplaced === -1 ? input.turns.length - 1 : system.length + misplaced}]`,
+          message: 'To start a thread, the messages after the system ones must alternate user and assistant',
+        },
+      ]);
+    }
+    const scope = ownerScope(auth.userId);
+    const thread = await this.threads.create(scope, {
+      title: DEFAULT_TITLE,
+      model: model.id,
+      systemPrompt: system.map((t) => t.content).join('\n\n'),
+    });
+    let parentId: string | null = null;
+    for (const turn of history) {
+      const stored = await this.messages.create(scope, {
+        threadId: thread.id,
+        parentId,
+        role: turn.role as 'user' | 'assistant',
+        content: turn.content,
+        model: model.id,
+        status: 'complete',
+      });
+      parentId = stored.message.id;
+    }
+    return parentId ? ((await this.threads.update(scope, thread.id, { activeLeafId: parentId })) ?? thread) : thread;
   }
 
   async list(auth: AuthUser, query: ListThreadsQuery): Promise<Page<ThreadView>> {

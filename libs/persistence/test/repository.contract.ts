@@ -359,9 +359,7 @@ export function repositoryContract(adapter: string, mongodbUri: () => string | n
           tokenHash: `e1-${user.id}`,
           expiresAt: new Date(Date.now() - 1000),
         });
-        await expect(
-          r.sessions.rotate(`e1-${user.id}`, next(`e2-${user.id}`), new Date(), 10_000),
-        ).resolves.toEqual({
+        await expect(r.sessions.rotate(`e1-${user.id}`, next(`e2-${user.id}`), new Date(), 10_000)).resolves.toEqual({
           status: 'invalid',
         });
         expect(expired.revokedAt).toBeNull();
@@ -373,9 +371,7 @@ export function repositoryContract(adapter: string, mongodbUri: () => string | n
         await expect(r.sessions.revoke(live.id, new Date())).resolves.toBe(true);
         await expect(r.sessions.revoke(live.id, new Date())).resolves.toBe(false);
         await expect(r.sessions.findById(live.id)).resolves.toMatchObject({ revokedAt: expect.any(Date) });
-        await expect(
-          r.sessions.rotate(`r1-${user.id}`, next(`r2-${user.id}`), new Date(), 10_000),
-        ).resolves.toEqual({
+        await expect(r.sessions.rotate(`r1-${user.id}`, next(`r2-${user.id}`), new Date(), 10_000)).resolves.toEqual({
           status: 'invalid',
         });
       });

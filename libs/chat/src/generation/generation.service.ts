@@ -23,12 +23,25 @@ import { toMessageView, toThreadView } from '../presenters';
 import { DEFAULT_TITLE, ThreadService } from '../thread.service';
 import { GenerationRun } from './generation-run';
 import { LEASE_MS, LEASE_RENEW_MS } from './lease';
+import { StatelessCompletion } from './stateless-completion';
 import { ThreadEventBus } from './thread-event-bus';
 
 /** History is read this many messages at a time, newest first, until the context window is full. */
 const HISTORY_PAGE = 100;
 /** Reply budget when the client sets none. */
 const DEFAULT_REPLY_BUDGET = 1024;
+
+/** A completion on messages given whole (the OpenAI-compatible API without a thread). */
+export interface CompletionInput {
+  model: string;
+  messages: ChatTurn[];
+  temperature?: number;
+  topP?: number;
+  maxTokens?: number;
+  stop?: string[];
+  /** The caller's: aborting it (the client went away) closes the upstream request. */
+  signal: AbortSignal;
+}
 
 export interface Started {
   userMessage: MessageEntity;
@@ -46,6 +59,8 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
   private readonly logger = new Logger(GenerationService.name);
   private readonly instanceId = randomUUID();
   private readonly runs = new Map<string, GenerationRun>();
+  /** Stateless completions running here, by owner: a disabled or deleted user's are stopped too. */
+  private readonly completions = new Set<{ ownerId: string; abort: AbortController }>();
   /** Each run with what follows it (usage, the lease), until it is all done. */
   private readonly executions = new Set<Promise<void>>();
   private unsubscribeStop?: () => void;
@@ -79,6 +94,11 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
             run.stop();
           }
         }
+        for (const completion of this.completions) {
+          if (completion.ownerId === event.userId) {
+            completion.abort.abort();
+          }
+        }
       }
     });
     this.unsubscribeStop = () => {
@@ -98,6 +118,9 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     const runs = [...this.runs.values()];
     for (const run of runs) {
       run.stop();
+    }
+    for (const completion of this.completions) {
+      completion.abort.abort();
     }
     await Promise.all(runs.map((run) => run.done));
     await Promise.all([...this.executions]);
@@ -177,6 +200,46 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
       await this.threads.releaseGenerationLease(scope, thread.id, holder);
       throw err;
     }
+  }
+
+  /**
+   * A completion that stores nothing but its usage (the OpenAI-compatible API without `X-Confab-Thread`): the same
+   * quota and model checks as `send`, the given messages as the whole context (refused when they do not fit the
+   * model's window, never cut silently), the same provider port. Throws before anything streams when refused.
+   */
+  async complete(auth: AuthUser, input: CompletionInput): Promise<StatelessCompletion> {
+    await this.checkQuota(auth);
+    const model = await this.catalog.resolve(input.model);
+    const promptTokens = this.tokens.countTurns(input.messages);
+    if (promptTokens + (input.maxTokens ?? 0) > model.contextWindow) {
+      throw AppError.validation([
+        {
+          field: 'messages',
+          message: `The messages take ${promptTokens} tokens${input.maxTokens ? ` and max_tokens ${input.maxTokens}` : ''}: more than the model's context window of ${model.contextWindow}`,
+        },
+      ]);
+    }
+    const tracked = { ownerId: auth.userId, abort: new AbortController() };
+    const request = {
+      model: model.id,
+      messages: input.messages,
+      temperature: input.temperature,
+      topP: input.topP,
+      maxTokens: input.maxTokens,
+      stop: input.stop,
+      signal: AbortSignal.any([input.signal, tracked.abort.signal]),
+    };
+    this.completions.add(tracked);
+    return new StatelessCompletion(
+      request,
+      this.provider,
+      promptTokens,
+      (text) => this.tokens.countText(text),
+      async (usage) => {
+        this.completions.delete(tracked);
+        await this.usage.add(auth.userId, usage, new Date());
+      },
+    );
   }
 
   /** Stops the thread's running generation wherever it runs; false when none runs. */

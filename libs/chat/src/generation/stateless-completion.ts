@@ -1,0 +1,67 @@
+import type { CompletionRequest, ModelProvider } from '@app/ai';
+import { AppError } from '@app/common';
+import type { TokenUsage } from '@app/persistence';
+import { Logger } from '@nestjs/common';
+
+export interface CompletionOutcome {
+  content: string;
+  usage: TokenUsage;
+  /** The caller's signal aborted it (the client went away): the upstream request was closed. */
+  aborted: boolean;
+}
+
+/**
+ * A completion the pipeline admitted (quota, model, context checked) that stores nothing but its usage: what the
+ * OpenAI-compatible API runs without `X-Confab-Thread`. The provider call is the pipeline's own port, with the
+ * caller's abort signal; usage is recorded however it ends (tokens spent on a stopped or failed reply count too).
+ */
+export class StatelessCompletion {
+  private readonly logger = new Logger(StatelessCompletion.name);
+  private started = false;
+
+  constructor(
+    private readonly request: CompletionRequest,
+    private readonly provider: ModelProvider,
+    private readonly promptTokens: number,
+    private readonly countText: (text: string) => number,
+    private readonly record: (usage: TokenUsage) => Promise<void>,
+  ) {}
+
+  get model(): string {
+    return this.request.model;
+  }
+
+  /** Streams the reply to `onDelta`; throws the provider's failure as an AppError once usage is recorded. */
+  async run(onDelta: (text: string) => void): Promise<CompletionOutcome> {
+    if (this.started) {
+      throw new Error('a completion runs once');
+    }
+    this.started = true;
+    let content = '';
+    let usage: TokenUsage | null = null;
+    let failure: AppError | null = null;
+    try {
+      for await (const event of this.provider.stream(this.request)) {
+        if (event.type === 'delta') {
+          content += event.text;
+          onDelta(event.text);
+        } else {
+          usage = event.usage;
+        }
+      }
+    } catch (err) {
+      if (!this.request.signal.aborted) {
+        failure = err instanceof AppError ? err : new AppError('upstream_error', 'The model provider failed');
+        if (!(err instanceof AppError)) {
+          this.logger.error({ err }, 'completion failed');
+        }
+      }
+    }
+    const spent = usage ?? { promptTokens: this.promptTokens, completionTokens: this.countText(content) };
+    await this.record(spent).catch((err: unknown) => this.logger.error({ err }, 'recording usage failed'));
+    if (failure) {
+      throw failure;
+    }
+    return { content, usage: spent, aborted: this.request.signal.aborted };
+  }
+}
