@@ -4,6 +4,7 @@
  *
  *  1. added time to first token: confab's first SSE `delta` minus the first content chunk at a direct `openai` SDK
  *     client on the same upstream (the baseline, measured in the same run), at 1 stream and at 100 concurrent streams;
+ *     and the same SDK pointed at confab's OpenAI-compatible `/v1` with a personal API key, at 1 stream;
  *  2. per-token relay delay: upstream chunk written -> delta received here (the direct SDK client's delay is the floor);
  *  3. database writes to the reply's row for one 500-token reply (counted by SQLite triggers added to this run's
  *     own database file);
@@ -85,9 +86,12 @@ async function confabStream(api: Api, token: string, threadId: string, count: nu
   return sample;
 }
 
-/** The same reply straight from the upstream through the official SDK (`stream: true`). */
-async function directStream(sdk: OpenAI, count: number, delayMs: number): Promise<Sample> {
-  const tag = nextTag('d');
+/**
+ * The same reply through the official SDK (`stream: true`): straight from the upstream, or (`prefix` 'v') through
+ * confab's `/v1` when `sdk` points there.
+ */
+async function directStream(sdk: OpenAI, count: number, delayMs: number, prefix = 'd'): Promise<Sample> {
+  const tag = nextTag(prefix);
   const arrivals: Arrival[] = [];
   let content = '';
   const t0 = process.hrtime.bigint();
@@ -190,6 +194,7 @@ async function timeToFirstToken(
   }
   await relayDelays(upstream, [...confab, ...direct], since);
   rows.push(...ttftRows('1 stream', confab, direct, true));
+  rows.push(...(await openAiTtft(api, token, sdk, upstream, n)));
 
   // 100 concurrent streams: closed loops of 200-token replies at 50 tokens/s (4 s each), the clients' first starts
   // spread over one reply's duration, so about 25 new streams start every second while 100 are streaming.
@@ -223,6 +228,30 @@ async function timeToFirstToken(
   };
   rows.push(...ttftRows(`${concurrency} concurrent ${tokens}-token streams`, confabConc, directConc));
   return { rows, concurrent };
+}
+
+/** The SDK on confab's `/v1` with a personal key against the SDK on the upstream, 1 stream, interleaved. */
+async function openAiTtft(api: Api, token: string, sdk: OpenAI, upstream: Upstream, n: number): Promise<Row[]> {
+  const { key } = await api.json<{ key: string }>('POST', '/auth/me/keys', { name: 'bench' }, token);
+  const v1 = new OpenAI({ apiKey: key, baseURL: `${api.baseUrl}/v1`, maxRetries: 0 });
+  for (let i = 0; i < 10; i++) {
+    await directStream(v1, 8, 2, 'v');
+  }
+  log(`TTFT through /v1 at 1 stream: ${n} samples each`);
+  const since = await lastUpstreamId(upstream);
+  const through: Sample[] = [];
+  const direct: Sample[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i % 2 === 0) {
+      through.push(await directStream(v1, 8, 2, 'v'));
+      direct.push(await directStream(sdk, 8, 2));
+    } else {
+      direct.push(await directStream(sdk, 8, 2));
+      through.push(await directStream(v1, 8, 2, 'v'));
+    }
+  }
+  await relayDelays(upstream, [...through, ...direct], since);
+  return ttftRows('1 stream through /v1 (OpenAI SDK on confab)', through, direct, true);
 }
 
 interface ConcurrentRelay {
