@@ -219,7 +219,16 @@ describe('OpenAI-compatible API (/v1) through the official openai SDK', () => {
     expect(headers.get('x-should-retry')).toBe('false');
     expect(Number(headers.get('retry-after'))).toBeGreaterThan(0);
     expect(calls).toHaveLength(1);
+    const inThread = await client.chat.completions
+      .create(
+        { model: 'gpt-test', messages: [{ role: 'user', content: 'more' }] },
+        { headers: { 'X-Confab-Thread': 'new' } },
+      )
+      .catch((e: unknown) => e);
+    expect(inThread).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(calls).toHaveLength(2);
     expect(ctx.upstream.chatRequests).toHaveLength(0);
+    expect((await ctx.request('GET', '/threads', { token: user.accessToken })).body.items).toEqual([]);
   });
 
   it('should raise in the SDK when the upstream fails mid-stream, without upstream details', async () => {
@@ -304,6 +313,16 @@ describe('OpenAI-compatible API (/v1) through the official openai SDK', () => {
     const embeddings = await client.embeddings.create({ model: 'gpt-test', input: 'x' }).catch((e: unknown) => e);
     expect(embeddings).toBeInstanceOf(OpenAI.NotFoundError);
     expect(embeddings).toMatchObject({ code: 'not_found', type: 'invalid_request_error' });
+
+    const malformed = await fetch(`${ctx.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: '{"model": "gpt-test", "messages": [',
+    });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toEqual({
+      error: { message: 'Malformed JSON body', type: 'invalid_request_error', param: null, code: null },
+    });
 
     const noKey = await fetch(`${ctx.url}/v1/models`);
     expect(noKey.status).toBe(401);

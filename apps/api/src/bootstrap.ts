@@ -7,6 +7,7 @@ import {
   RedisConnections,
 } from '@app/common';
 import { ConfabIoAdapter } from '@app/gateway';
+import { openAiBodyErrors } from '@app/openai-api';
 import { type INestApplication, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
@@ -41,6 +42,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   // The first parser that reads a body wins (body-parser skips a request already read).
   app.use('/api/auth', jsonBodyParser(AUTH_BODY_LIMIT));
   app.use(jsonBodyParser(BODY_LIMIT));
+  app.use('/v1', openAiBodyErrors);
   app.enableCors({
     origin: config.corsOrigins.includes('*') ? true : config.corsOrigins.length > 0 ? config.corsOrigins : false,
     credentials: false,

@@ -86,12 +86,21 @@ export class ChatCompletionsService {
       target.kind === 'new'
         ? await this.threads.createFromConversation(auth, { model: input.model, turns: input.turns.slice(0, -1) })
         : await this.threads.find(auth, target.threadId);
-    const started = await this.generation.send(auth, thread.id, {
-      content: last.content,
-      model: input.model,
-      temperature: input.temperature,
-      maxTokens: input.maxTokens,
-    });
+    let started: Started;
+    try {
+      started = await this.generation.send(auth, thread.id, {
+        content: last.content,
+        model: input.model,
+        temperature: input.temperature,
+        maxTokens: input.maxTokens,
+      });
+    } catch (err) {
+      // Refused (quota, rate limit ...): a thread made for this call would only be an empty leftover.
+      if (target.kind === 'new') {
+        await this.threads.delete(auth, thread.id).catch(() => undefined);
+      }
+      throw err;
+    }
     res.setHeader('X-Confab-Thread', thread.id);
     abortOnDisconnect(res, () => void this.generation.stop(auth, thread.id).catch(() => undefined));
     const identity: CompletionIdentity = {

@@ -1,1 +1,2 @@
 export * from './openai-api.module';
+export { openAiBodyErrors } from './openai-body-errors';
