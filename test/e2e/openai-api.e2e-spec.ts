@@ -112,7 +112,7 @@ describe('OpenAI-compatible API (/v1) through the official openai SDK', () => {
       stream: true,
       stream_options: { include_usage: true },
     });
-    const chunks = [];
+    const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
     for await (const chunk of stream) {
       chunks.push(chunk);
     }
@@ -125,6 +125,30 @@ describe('OpenAI-compatible API (/v1) through the official openai SDK', () => {
     expect(last.choices).toEqual([]);
     expect(last.usage).toMatchObject({ completion_tokens: echoTokens('stream me please').length });
     expect(chunks.slice(0, -1).every((c) => c.usage === null)).toBe(true);
+  });
+
+  it("should pass a model's reasoning apart, as reasoning_content", async () => {
+    const { client } = await newUserClient();
+    ctx.upstream.enqueue({ reasoning: ['Let me', ' think.'], tokens: ['Yes', '.'] });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-test',
+      messages: [{ role: 'user', content: 'think first' }],
+      stream: true,
+    });
+    let reasoning = '';
+    let content = '';
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta as { content?: string; reasoning_content?: string } | undefined;
+      reasoning += delta?.reasoning_content ?? '';
+      content += delta?.content ?? '';
+    }
+    expect([reasoning, content]).toEqual(['Let me think.', 'Yes.']);
+    ctx.upstream.enqueue({ reasoning: ['Hmm.'], tokens: ['No', '.'] });
+    const whole = await client.chat.completions.create({
+      model: 'gpt-test',
+      messages: [{ role: 'user', content: 'x' }],
+    });
+    expect(whole.choices[0].message).toMatchObject({ content: 'No.', reasoning_content: 'Hmm.' });
   });
 
   it('should speak the wire format exactly: data frames only, then data: [DONE]', async () => {

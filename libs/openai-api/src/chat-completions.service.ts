@@ -52,13 +52,13 @@ export class ChatCompletionsService {
     if (!input.stream) {
       const outcome = await completion.run(() => undefined);
       if (!outcome.aborted) {
-        res.status(200).json(completionObject(identity, outcome.content, outcome.usage));
+        res.status(200).json(completionObject(identity, outcome.content, outcome.usage, outcome.reasoning));
       }
       return;
     }
     const stream = new ChunkStream(res, identity, input.includeUsage);
     try {
-      const outcome = await completion.run((text) => stream.delta(text));
+      const outcome = await completion.run((text, kind) => stream.delta(text, kind));
       if (!outcome.aborted) {
         stream.finish(outcome.usage);
       }

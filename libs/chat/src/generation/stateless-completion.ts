@@ -3,8 +3,13 @@ import { AppError } from '@app/common';
 import type { TokenUsage } from '@app/persistence';
 import { Logger } from '@nestjs/common';
 
+/** `reasoning`: the model's thinking, which some providers stream apart from the answer. */
+export type CompletionTextKind = 'content' | 'reasoning';
+
 export interface CompletionOutcome {
   content: string;
+  /** The reasoning text, when the provider streamed any ('' otherwise). */
+  reasoning: string;
   usage: TokenUsage;
   /** The caller's signal aborted it (the client went away): the upstream request was closed. */
   aborted: boolean;
@@ -32,21 +37,29 @@ export class StatelessCompletion {
   }
 
   /** Streams the reply to `onDelta`; throws the provider's failure as an AppError once usage is recorded. */
-  async run(onDelta: (text: string) => void): Promise<CompletionOutcome> {
+  async run(onDelta: (text: string, kind: CompletionTextKind) => void): Promise<CompletionOutcome> {
     if (this.started) {
       throw new Error('a completion runs once');
     }
     this.started = true;
     let content = '';
+    let reasoning = '';
     let usage: TokenUsage | null = null;
     let failure: AppError | null = null;
     try {
       for await (const event of this.provider.stream(this.request)) {
-        if (event.type === 'delta') {
-          content += event.text;
-          onDelta(event.text);
-        } else {
-          usage = event.usage;
+        switch (event.type) {
+          case 'delta':
+            content += event.text;
+            onDelta(event.text, 'content');
+            break;
+          case 'reasoning':
+            reasoning += event.text;
+            onDelta(event.text, 'reasoning');
+            break;
+          case 'usage':
+            usage = event.usage;
+            break;
         }
       }
     } catch (err) {
@@ -57,11 +70,11 @@ export class StatelessCompletion {
         }
       }
     }
-    const spent = usage ?? { promptTokens: this.promptTokens, completionTokens: this.countText(content) };
+    const spent = usage ?? { promptTokens: this.promptTokens, completionTokens: this.countText(reasoning + content) };
     await this.record(spent).catch((err: unknown) => this.logger.error({ err }, 'recording usage failed'));
     if (failure) {
       throw failure;
     }
-    return { content, usage: spent, aborted: this.request.signal.aborted };
+    return { content, reasoning, usage: spent, aborted: this.request.signal.aborted };
   }
 }

@@ -34,9 +34,11 @@ export class ChunkStream {
     this.chunk([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]);
   }
 
-  delta(text: string): void {
+  /** Reasoning goes in `reasoning_content`, the field OpenAI-compatible servers (DeepSeek, vLLM) stream it in. */
+  delta(text: string, kind: 'content' | 'reasoning' = 'content'): void {
     if (text) {
-      this.chunk([{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }]);
+      const delta = kind === 'reasoning' ? { reasoning_content: text } : { content: text };
+      this.chunk([{ index: 0, delta, logprobs: null, finish_reason: null }]);
     }
   }
 

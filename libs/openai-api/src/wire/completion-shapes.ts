@@ -23,7 +23,7 @@ export interface CompletionIdentity {
 }
 
 /** The non-streaming answer: a `chat.completion` object. */
-export function completionObject(identity: CompletionIdentity, content: string, usage: TokenUsage) {
+export function completionObject(identity: CompletionIdentity, content: string, usage: TokenUsage, reasoning = '') {
   return {
     id: identity.id,
     object: 'chat.completion' as const,
@@ -33,7 +33,12 @@ export function completionObject(identity: CompletionIdentity, content: string, 
     choices: [
       {
         index: 0,
-        message: { role: 'assistant' as const, content, refusal: null },
+        message: {
+          role: 'assistant' as const,
+          content,
+          refusal: null,
+          ...(reasoning ? { reasoning_content: reasoning } : {}),
+        },
         logprobs: null,
         finish_reason: 'stop' as const,
       },
