@@ -13,6 +13,7 @@ import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json, type NextFunction, type Request, type Response } from 'express';
+import compression from 'compression';
 import helmet from 'helmet';
 import { join } from 'node:path';
 import { Logger } from 'nestjs-pino';
@@ -36,7 +37,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.enableShutdownHooks();
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
-  app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
+  app.use(securityHeaders());
   app.use(httpMetrics());
   app.use(requireJsonBodies);
   // The first parser that reads a body wins (body-parser skips a request already read).
@@ -67,13 +68,30 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   return app;
 }
 
-/** The web app's static files at `/`, and its index.html for client-side routes (anything not API). */
+const NOT_WEB_APP = /^\/(api|metrics|socket\.io)(\/|$)/;
+
+/**
+ * The web app's static files at `/`, compressed, and its index.html for client-side routes (anything not API).
+ * Vite names built assets by content hash, so they are cached for a year; index.html is revalidated every time
+ * so that a new release is picked up at the next load.
+ */
 function serveWebApp(app: NestExpressApplication, dir: string): void {
-  app.useStaticAssets(dir, { index: 'index.html', maxAge: '1h' });
+  // Only static files: compressing SSE would buffer the stream.
+  const compress = compression();
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    NOT_WEB_APP.test(req.path) ? next() : compress(req, res, next),
+  );
+  app.useStaticAssets(dir, {
+    index: false,
+    setHeaders: (res, path) => {
+      const hashed = /[\\/]assets[\\/]/.test(path);
+      res.setHeader('Cache-Control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
+    },
+  });
   const index = join(dir, 'index.html');
   app.use((req: Request, res: Response, next: NextFunction) => {
-    const api = /^\/(api|metrics|socket\.io)(\/|$)/.test(req.path);
-    if (req.method === 'GET' && !api && req.accepts('html')) {
+    if ((req.method === 'GET' || req.method === 'HEAD') && !NOT_WEB_APP.test(req.path) && req.accepts('html')) {
+      res.setHeader('Cache-Control', 'no-cache');
       res.sendFile(index);
       return;
     }
@@ -106,6 +124,40 @@ function pointAtTheApi(req: Request, res: Response, next: NextFunction): void {
     error: 'not_found',
     message: `No web app is built on this server. The API is at /api (index: /api, docs: ${docs}); OpenAI-compatible: ${openai}`,
   });
+}
+
+/**
+ * Helmet everywhere, with a strict Content-Security-Policy: scripts only from this origin and never inline, so
+ * that a sanitizer slip in rendered Markdown still cannot run code; connections only to this origin (its
+ * WebSocket included: CSP 3's 'self' covers ws: and wss: of the same host). Swagger UI sets inline styles, so
+ * /api/docs alone may use them.
+ */
+function securityHeaders() {
+  const directives = {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", 'data:'],
+    fontSrc: ["'self'"],
+    connectSrc: ["'self'"],
+    objectSrc: ["'none'"],
+    baseUri: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+  };
+  const strict = helmet({
+    contentSecurityPolicy: { useDefaults: false, directives },
+    crossOriginEmbedderPolicy: false,
+  });
+  const docs = helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { ...directives, styleSrc: ["'self'", "'unsafe-inline'"] },
+    },
+    crossOriginEmbedderPolicy: false,
+  });
+  return (req: Request, res: Response, next: NextFunction) =>
+    (/^\/api\/docs(\/|$)/.test(req.path) ? docs : strict)(req, res, next);
 }
 
 /** A body in any other format would be parsed as nothing and silently ignored: refuse it instead. */

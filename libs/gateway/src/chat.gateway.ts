@@ -27,7 +27,7 @@ import { TOO_DEEP_PAYLOAD } from './depth-limited-parser';
 import { TokenBucket } from './rate-limiter';
 import { SocketAuthenticator } from './socket-authenticator';
 import type { Ack, AckError, ClientToServerEvents, ServerToClientEvents } from './socket-events';
-import { AuthRefreshPayload, SocketSendPayload, ThreadRefPayload } from './socket-payloads';
+import { AuthRefreshPayload, SocketRegeneratePayload, SocketSendPayload, ThreadRefPayload } from './socket-payloads';
 
 /** Per socket: a burst of 20 events, 5 a second after that. Per user (all their sockets): 60, then 20 a second. */
 const SOCKET_RATE = { capacity: 20, perSecond: 5 };
@@ -189,6 +189,14 @@ export class ChatGateway
     return this.handle(socket, SocketSendPayload, body, async (user, { threadId, ...dto }) => {
       const started = await this.generation.send(user, threadId, dto);
       return { userMessage: toMessageView(started.userMessage), assistantMessageId: started.assistantMessage.id };
+    });
+  }
+
+  @SubscribeMessage('message:regenerate')
+  regenerate(@ConnectedSocket() socket: ChatSocket, @MessageBody() body: unknown) {
+    return this.handle(socket, SocketRegeneratePayload, body, async (user, { threadId, ...dto }) => {
+      const started = await this.generation.regenerate(user, threadId, dto);
+      return { assistantMessageId: started.assistantMessage.id, parentId: started.assistantMessage.parentId };
     });
   }
 

@@ -1,5 +1,5 @@
 import { ID_PATTERN } from '@app/common';
-import { SendMessageDto } from '@app/chat';
+import { RegenerateDto, SendMessageDto } from '@app/chat';
 import { IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { MAX_TOKEN_LENGTH } from './socket-authenticator';
 
@@ -20,4 +20,10 @@ export class AuthRefreshPayload {
   @MinLength(1)
   @MaxLength(MAX_TOKEN_LENGTH)
   token!: string;
+}
+
+export class SocketRegeneratePayload extends RegenerateDto {
+  @IsString()
+  @Matches(ID_PATTERN, { message: 'threadId must be a thread id' })
+  threadId!: string;
 }

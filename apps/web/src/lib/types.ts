@@ -1,0 +1,59 @@
+/** The contract's resources (../shared/API.md), as the web app reads them. */
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  role: 'user' | 'admin';
+  disabled: boolean;
+  createdAt: string;
+}
+
+export interface Thread {
+  id: string;
+  title: string;
+  model: string;
+  systemPrompt: string;
+  activeLeafId: string | null;
+  temperature?: number | null;
+  maxTokens?: number | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type MessageStatus = 'complete' | 'streaming' | 'stopped' | 'error';
+
+export interface Message {
+  id: string;
+  threadId: string;
+  parentId: string | null;
+  role: 'user' | 'assistant';
+  content: string;
+  model: string;
+  status: MessageStatus;
+  usage: { promptTokens: number; completionTokens: number } | null;
+  createdAt: string;
+  contextOmitted?: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface ModelInfo {
+  id: string;
+  name: string;
+  contextWindow: number;
+}
+
+export interface ModelList {
+  models: ModelInfo[];
+  defaultModel: string;
+  demo: boolean;
+}
+
+export interface AuthResult {
+  user: User;
+  accessToken: string;
+  refreshToken: string;
+}
