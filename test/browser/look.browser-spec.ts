@@ -46,8 +46,7 @@ describe('web app: layout, themes and accessibility', () => {
       const context = await stack.browser.newContext({ viewport, colorScheme, reducedMotion: 'reduce' });
       try {
         const { page, problems } = await openPage(context, stack.url);
-        const noHorizontalScroll = () =>
-          page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+        const noHorizontalScroll = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 
         await page.getByRole('heading', { name: 'Sign in to confab' }).waitFor();
         await screenshot(page, `${name}-sign-in`);
@@ -71,7 +70,10 @@ describe('web app: layout, themes and accessibility', () => {
           await page.getByRole('button', { name: 'Open chats' }).click();
         }
         await page.getByRole('searchbox', { name: 'Search chats' }).fill('debounce');
-        await page.getByRole('status').filter({ hasText: /1 result/ }).waitFor();
+        await page
+          .getByRole('status')
+          .filter({ hasText: /1 result/ })
+          .waitFor();
         await screenshot(page, `${name}-search`);
         expect(await axeViolations(page)).toEqual([]);
         expect(await noHorizontalScroll()).toBe(true);

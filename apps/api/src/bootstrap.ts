@@ -12,7 +12,7 @@ import { type INestApplication, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { json, type NextFunction, type Request, type Response } from 'express';
+import express, { json, type NextFunction, type Request, type Response } from 'express';
 import compression from 'compression';
 import helmet from 'helmet';
 import { join } from 'node:path';
@@ -81,13 +81,17 @@ function serveWebApp(app: NestExpressApplication, dir: string): void {
   app.use((req: Request, res: Response, next: NextFunction) =>
     NOT_WEB_APP.test(req.path) ? next() : compress(req, res, next),
   );
-  app.useStaticAssets(dir, {
+  const files = express.static(dir, {
     index: false,
     setHeaders: (res, path) => {
       const hashed = /[\\/]assets[\\/]/.test(path);
       res.setHeader('Cache-Control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });
+  // API requests must not wait on a file lookup: fs calls share libuv's small thread pool with bcrypt hashing.
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    NOT_WEB_APP.test(req.path) ? next() : files(req, res, next),
+  );
   const index = join(dir, 'index.html');
   app.use((req: Request, res: Response, next: NextFunction) => {
     if ((req.method === 'GET' || req.method === 'HEAD') && !NOT_WEB_APP.test(req.path) && req.accepts('html')) {
