@@ -25,7 +25,8 @@ describe('web app: threads and session', () => {
   });
 
   async function newChat(text: string): Promise<string> {
-    await page.getByRole('link', { name: 'New chat' }).click();
+    // The sidebar's button comes first; a thread may be titled "New chat" too until its title is generated.
+    await page.getByRole('link', { name: 'New chat', exact: true }).first().click();
     const box = page.getByRole('textbox', { name: 'Message' });
     await box.fill(text);
     await box.press('Enter');
@@ -44,6 +45,8 @@ describe('web app: threads and session', () => {
       await newChat('Explain quantum tunnelling');
       await newChat('A recipe for focaccia');
       await recent().getByRole('listitem').nth(2).waitFor();
+      // Generated titles have replaced the placeholder (live, through thread:updated or the refetch after a reply).
+      await recent().getByRole('link', { name: 'New chat', exact: true }).first().waitFor({ state: 'detached' });
 
       await page.getByRole('searchbox', { name: 'Search chats' }).fill('tunnel');
       await page.getByRole('status').filter({ hasText: '1 result' }).waitFor();

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type FakeUpstream, startFakeUpstream } from './fake-upstream';
 import { type RunningServer, startServer, tempDir } from './server-process';
+import { TcpProxy } from './tcp-proxy';
 
 export const WEB_DIR = resolve(process.cwd(), 'apps/web/dist');
 export const SCREENSHOT_DIR = resolve(process.cwd(), 'test-results/screenshots');
@@ -28,38 +29,56 @@ export interface WebStack {
   server: RunningServer;
   upstream: FakeUpstream;
   browser: Browser;
+  /** Where the browser goes: the server, or the proxy in front of it. */
   url: string;
+  proxy: TcpProxy | null;
   close: () => Promise<void>;
 }
 
+export interface WebStackOptions {
+  env?: Record<string, string>;
+  /** No provider configured: the server offers only its demo model. */
+  demo?: boolean;
+  /** Put a TCP proxy between the browser and the server, to cut the network on demand. */
+  proxy?: boolean;
+}
+
 /** The built server as its own process serving the built web app, its provider the fake upstream; one browser. */
-export async function startWebStack(env: Record<string, string> = {}): Promise<WebStack> {
+export async function startWebStack(options: WebStackOptions = {}): Promise<WebStack> {
   if (!existsSync(join(WEB_DIR, 'index.html'))) {
     throw new Error(`The web app is not built (${WEB_DIR}): run npm run build`);
   }
   const upstream = await startFakeUpstream();
+  const provider = options.demo
+    ? {}
+    : {
+        OPENAI_API_KEY: 'sk-test-web-0123456789',
+        OPENAI_BASE_URL: upstream.baseUrl,
+        OPENAI_MAX_RETRIES: '0',
+        MODELS: 'gpt-test:16000,gpt-small:4000',
+        DEFAULT_MODEL: 'gpt-test',
+      };
   const [server, browser] = await Promise.all([
     startServer({
       DATA_DIR: tempDir('confab-web-'),
       WEB_DIR,
-      OPENAI_API_KEY: 'sk-test-web-0123456789',
-      OPENAI_BASE_URL: upstream.baseUrl,
-      OPENAI_MAX_RETRIES: '0',
-      MODELS: 'gpt-test:16000,gpt-small:4000',
-      DEFAULT_MODEL: 'gpt-test',
+      ...provider,
       SIGNUP_RATE_LIMIT: '10000/h',
       LOGIN_RATE_LIMIT: '1000/15m',
-      ...env,
+      ...options.env,
     }),
     launchBrowser(),
   ]);
+  const proxy = options.proxy ? await new TcpProxy(server.port).start() : null;
   return {
     server,
     upstream,
     browser,
-    url: server.url,
+    proxy,
+    url: proxy?.url ?? server.url,
     close: async () => {
       await browser.close();
+      await proxy?.close();
       await server.stop();
       await upstream.close();
     },
