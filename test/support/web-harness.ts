@@ -49,7 +49,7 @@ export async function startWebStack(options: WebStackOptions = {}): Promise<WebS
     throw new Error(`The web app is not built (${WEB_DIR}): run npm run build`);
   }
   const upstream = await startFakeUpstream();
-  const provider = options.demo
+  const provider: Record<string, string> = options.demo
     ? {}
     : {
         OPENAI_API_KEY: 'sk-test-web-0123456789',

@@ -1,7 +1,7 @@
 import type { QueryClient } from '@tanstack/react-query';
 import { socketClient } from '../../../lib/socket';
 import { queryKeys } from '../../../lib/query-keys';
-import type { Message } from '../../../lib/types';
+import type { Message, Thread } from '../../../lib/types';
 import type { MessageTree } from './chat-queries';
 import { liveReplies } from '../stream/live-replies';
 import { upsertMessage } from '../stream/thread-sync';
@@ -26,6 +26,11 @@ function expectReply(client: QueryClient, threadId: string, id: string, parentId
   }
   upsertMessage(client, placeholder(threadId, id, parentId, model), true);
   liveReplies.start(threadId, id);
+}
+
+/** The model a reply will come from when the request names none: the thread's. */
+function threadModel(client: QueryClient, threadId: string): string {
+  return client.getQueryData<Thread>(queryKeys.thread(threadId))?.model ?? '';
 }
 
 function placeholder(threadId: string, id: string, parentId: string, model: string): Message {
@@ -54,7 +59,7 @@ export async function sendMessage(
     ...options,
   });
   upsertMessage(client, ack.userMessage);
-  expectReply(client, threadId, ack.assistantMessageId, ack.userMessage.id, options.model ?? '');
+  expectReply(client, threadId, ack.assistantMessageId, ack.userMessage.id, options.model ?? threadModel(client, threadId));
 }
 
 export async function regenerate(
@@ -68,7 +73,7 @@ export async function regenerate(
     messageId,
     ...options,
   });
-  expectReply(client, threadId, ack.assistantMessageId, ack.parentId, options.model ?? '');
+  expectReply(client, threadId, ack.assistantMessageId, ack.parentId, options.model ?? threadModel(client, threadId));
 }
 
 export async function stopGeneration(threadId: string): Promise<void> {
