@@ -22,6 +22,11 @@ class SocketClient {
   private readonly eventHandlers = new Map<string, Set<(...args: unknown[]) => void>>();
   private lastHandshakeToken: string | null = null;
 
+  constructor() {
+    // The server disconnects a socket when its token expires unless it hears of the renewed one.
+    session.subscribe(() => this.renewCredential());
+  }
+
   connect(): Socket {
     if (this.socket) {
       return this.socket;
@@ -67,6 +72,22 @@ class SocketClient {
     this.socket = null;
     this.rooms.clear();
     this.setState('connecting');
+  }
+
+  /** Hands a refreshed access token to the live connection (`auth:refresh`), so it is not cut at the old expiry. */
+  private renewCredential(): void {
+    const token = session.get()?.accessToken ?? null;
+    const socket = this.socket;
+    if (!socket?.connected || !token || token === this.lastHandshakeToken) {
+      return;
+    }
+    this.lastHandshakeToken = token;
+    socket.timeout(15_000).emit('auth:refresh', { token }, (err: unknown, ack?: { ok: boolean }) => {
+      if (err || !ack?.ok) {
+        // Refused (revoked meanwhile) or no answer: reconnect, which checks the session from scratch.
+        socket.disconnect().connect();
+      }
+    });
   }
 
   private async reauthenticate(): Promise<void> {
