@@ -84,9 +84,14 @@ describe('web app hosting: caching, compression, CSP', () => {
     expect(csp).toContain("style-src 'self' 'unsafe-inline'");
   });
 
-  it('should not compress server-sent events or API JSON by the static middleware', async () => {
+  it('should leave the API, /v1 and metrics to the server: not compressed by the static middleware, never index.html', async () => {
     const res = await rawGet(`${app.url}/api/health`, { 'accept-encoding': 'gzip' });
     expect(res.headers['content-encoding']).toBeUndefined();
+    for (const path of ['/v1/models', '/metrics', '/api/nope']) {
+      const other = await rawGet(`${app.url}${path}`, { accept: '*/*', 'accept-encoding': 'gzip' });
+      expect([path, String(other.headers['content-type']).startsWith('text/html')]).toEqual([path, false]);
+      expect(other.headers['content-encoding']).toBeUndefined();
+    }
   });
 });
 

@@ -68,7 +68,8 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   return app;
 }
 
-const NOT_WEB_APP = /^\/(api|metrics|socket\.io)(\/|$)/;
+/** Paths the server answers itself: never the web app, never compressed by the static middleware (SSE). */
+const NOT_WEB_APP = /^\/(api|v1|metrics|socket\.io)(\/|$)/;
 
 /**
  * The web app's static files at `/`, compressed, and its index.html for client-side routes (anything not API).
