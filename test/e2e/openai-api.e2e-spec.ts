@@ -1,6 +1,7 @@
 import { UsageRepository } from '@app/persistence';
 import OpenAI from 'openai';
 import { type ChatApp, startChatApp } from '../support/chat-fixtures';
+import { tempDir } from '../support/server-process';
 import { echoTokens } from '../support/fake-upstream';
 import { connect, replyOf } from '../support/socket-client';
 import type { TestAccount } from './auth.fixtures';
@@ -12,7 +13,8 @@ describe('OpenAI-compatible API (/v1) through the official openai SDK', () => {
   let admin: TestAccount;
 
   beforeAll(async () => {
-    ctx = await startChatApp({ USER_DAILY_TOKEN_LIMIT: String(DAILY_LIMIT) });
+    // WEB_DIR without a build: `/` then says where the API is (npm test builds the real web app into apps/web/dist).
+    ctx = await startChatApp({ USER_DAILY_TOKEN_LIMIT: String(DAILY_LIMIT), WEB_DIR: tempDir('confab-no-web-') });
     admin = await ctx.signUp({ name: 'Root' });
   });
   afterAll(async () => {
