@@ -3,7 +3,7 @@ import { AuthModule } from '@app/auth';
 import { ChatModule } from '@app/chat';
 import { GatewayModule } from '@app/gateway';
 import { OpenAiApiModule } from '@app/openai-api';
-import { AppConfig, ConfigModule, RedisModule } from '@app/common';
+import { AppConfig, ConfigModule, REDACTED, REDACTED_LOG_PATHS, RedisModule, redactedRequest } from '@app/common';
 import { PersistenceModule } from '@app/persistence';
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
@@ -29,10 +29,9 @@ export class AppModule {
               const given = req.headers['x-request-id'];
               return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
             },
-            redact: {
-              paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-              censor: '[redacted]',
-            },
+            // Credentials never reach a log line: headers by path, tokens in URLs (`?token=`) by the serializer.
+            redact: { paths: REDACTED_LOG_PATHS, censor: REDACTED },
+            serializers: { req: redactedRequest },
             autoLogging: { ignore: (req) => req.url === '/api/health' || req.url === '/metrics' },
             transport:
               config.nodeEnv === 'development' ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,

@@ -6,6 +6,7 @@ export * from './config/providers-config';
 export * from './errors/app-error';
 export * from './errors/http-exception.filter';
 export * from './ids/id';
+export * from './logging/log-redaction';
 export * from './pagination/cursor';
 export * from './redis/redis.module';
 export * from './validation/json-depth';

@@ -13,6 +13,8 @@ export class CreateThreadDto {
   @IsString()
   @MinLength(1)
   @MaxLength(TITLE_MAX)
+  // A blank title would be stored as nothing (it is trimmed): refuse it rather than answer 200 and ignore it.
+  @Matches(/\S/, { message: 'title must not be blank' })
   title?: string;
 
   @ApiPropertyOptional({ description: 'A model id from GET /models; defaults to the default model' })

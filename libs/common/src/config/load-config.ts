@@ -194,7 +194,7 @@ function webDirOf(raw: string | undefined, cwd: string): string | null {
 }
 
 function persistedSecret(dataDir: string): string {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, 'jwt-secret');
   if (!existsSync(file)) {
     // Write aside, then link into place: link() fails if another process won the race, and then we read theirs.

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MIGRATIONS } from './migrations';
 
@@ -11,7 +11,8 @@ export type Db = Database.Database;
  */
 export function openSqlite(file: string): Db {
   if (file !== ':memory:') {
-    mkdirSync(dirname(file), { recursive: true });
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    keepPrivate(file);
   }
   const db = new Database(file, { timeout: 5000 });
   db.pragma('journal_mode = WAL');
@@ -20,6 +21,28 @@ export function openSqlite(file: string): Db {
   db.pragma('busy_timeout = 5000');
   migrate(db);
   return db;
+}
+
+/** Owner-only, like the JWT secret next to it: the database holds every conversation and the password hashes. */
+const PRIVATE_FILE = 0o600;
+
+/**
+ * Creates the database file 0600 before SQLite opens it (SQLite gives its -wal and -shm files the database file's
+ * mode) and tightens a database, WAL or SHM file an older version left readable by others.
+ */
+function keepPrivate(file: string): void {
+  closeSync(openSync(file, 'a', PRIVATE_FILE));
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      if ((statSync(path).mode & 0o777) !== PRIVATE_FILE) {
+        chmodSync(path, PRIVATE_FILE);
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw err;
+      }
+    }
+  }
 }
 
 function migrate(db: Db): void {
