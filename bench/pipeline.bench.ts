@@ -10,7 +10,8 @@
  *     own database file);
  *  4. thread listing and message paging latency over HTTP with 100k threads and ~1M messages in the embedded database.
  *
- * BENCH_QUICK=1 runs a reduced version (for checking the benchmark itself, not for figures).
+ * BENCH_QUICK=1 runs a reduced version (for checking the benchmark itself, not for figures); BENCH_ONLY=streaming
+ * runs only 1 and 2 (the latency figures), without the database parts.
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
@@ -34,6 +35,7 @@ import { bytes, log, ms, printTable, ratio, type Row, summarize } from './suppor
 import { type Arrival, benchPrompt, benchTokens, tokenDelays } from './support/tokens';
 
 const QUICK = process.env.BENCH_QUICK === '1';
+const STREAMING_ONLY = process.env.BENCH_ONLY === 'streaming';
 /** Reply length of the concurrent streams: 200 tokens at 50 tokens/s, 4 s. */
 const CONCURRENT_TOKENS = 200;
 
@@ -628,6 +630,9 @@ async function main(cleanups: Cleanups): Promise<void> {
     ...relayRows,
   ]);
   await upstream.forget();
+  if (STREAMING_ONLY) {
+    return;
+  }
 
   printTable('Database writes', await databaseWrites(upstream));
   await upstream.forget();
