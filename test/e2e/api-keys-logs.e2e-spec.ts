@@ -24,6 +24,10 @@ describe('personal API keys in logs', () => {
           bodies.push(JSON.stringify((await ctx.request(method, path, { token: key })).body));
         }
         bodies.push(JSON.stringify((await ctx.request('GET', '/auth/me/keys', { token: user.accessToken })).body));
+        // A client that puts the key in another header: not accepted there, and not logged either.
+        await ctx.request('GET', '/models', { headers: { 'x-api-key': key } });
+        const v1 = await fetch(`${ctx.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+        bodies.push(await v1.text());
         bodies.push(JSON.stringify((await ctx.request('GET', '/auth/me/export', { token: user.accessToken })).body));
         await ctx.request('DELETE', `/auth/me/keys/${created.body.id}`, { token: user.accessToken });
         bodies.push(JSON.stringify((await ctx.request('GET', '/auth/me', { token: key })).body));
@@ -35,6 +39,8 @@ describe('personal API keys in logs', () => {
     });
     expect(log).toMatch(/"msg":"request completed"/);
     expect(log).toContain('/api/auth/me/keys');
+    expect(log).toContain('/v1/models');
+    expect(log).toContain('[redacted]');
     const secret = keys[0].slice(12);
     expect(log.includes(secret)).toBe(false);
     expect(bodies.filter((body) => body.includes(secret))).toEqual([]);
