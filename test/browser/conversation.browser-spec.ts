@@ -120,6 +120,35 @@ describe('web app: conversation', () => {
   );
 
   it(
+    "should keep the chat's settings on the thread: the model, system prompt and temperature reach the upstream",
+    async () => {
+      await ask(page, 'count: settings');
+      await answer(page)
+        .getByText(/to settings$/)
+        .waitFor();
+      await page.getByRole('combobox', { name: 'Model' }).selectOption('gpt-small');
+      await page.getByRole('button', { name: 'Chat settings' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Chat settings' });
+      await dialog.getByRole('textbox', { name: 'System prompt' }).fill('Answer like a pirate.');
+      await dialog.getByRole('slider', { name: /Temperature/ }).fill('0.4');
+      await dialog.getByRole('spinbutton', { name: 'Longest reply (tokens)' }).fill('321');
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await page.reload();
+      await page.getByRole('button', { name: 'Chat settings' }).click();
+      await page.getByRole('dialog', { name: 'Chat settings' }).getByText('0.4').waitFor();
+      await page.getByRole('dialog', { name: 'Chat settings' }).getByRole('button', { name: 'Cancel' }).click();
+      await ask(page, 'count: again');
+      await answer(page)
+        .getByText(/to again$/)
+        .waitFor();
+      const body = stack.upstream.chatRequests.filter((r) => lastUserText(r.body) === 'count: again')[0].body;
+      expect(body).toMatchObject({ model: 'gpt-small', temperature: 0.4, max_tokens: 321 });
+      expect(body.messages?.[0]).toEqual({ role: 'system', content: 'Answer like a pirate.' });
+    },
+    BROWSER_TIMEOUT_MS,
+  );
+
+  it(
     'should continue an answer after a reload mid-stream, without a gap or a repeat',
     async () => {
       await ask(page, 'slow: reload me');

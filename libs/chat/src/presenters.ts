@@ -6,6 +6,9 @@ export interface ThreadView {
   title: string;
   model: string;
   systemPrompt: string;
+  /** Reply settings used when a request names none; null: the provider's default. */
+  temperature: number | null;
+  maxTokens: number | null;
   activeLeafId: string | null;
   createdAt: string;
   updatedAt: string;
@@ -32,6 +35,8 @@ export function toThreadView(thread: ThreadEntity): ThreadView {
     title: thread.title,
     model: thread.model,
     systemPrompt: thread.systemPrompt,
+    temperature: thread.temperature,
+    maxTokens: thread.maxTokens,
     activeLeafId: thread.activeLeafId,
     createdAt: thread.createdAt.toISOString(),
     updatedAt: thread.updatedAt.toISOString(),

@@ -40,6 +40,13 @@ export class ThreadService {
       model: model.id,
       systemPrompt: dto.systemPrompt ?? '',
     });
+    if (dto.temperature !== undefined || dto.maxTokens !== undefined) {
+      const configured = await this.threads.update(ownerScope(auth.userId), thread.id, {
+        temperature: dto.temperature,
+        maxTokens: dto.maxTokens,
+      });
+      return toThreadView(configured ?? thread);
+    }
     return toThreadView(thread);
   }
 
@@ -106,6 +113,8 @@ export class ThreadService {
       title: dto.title?.trim() || undefined,
       model,
       systemPrompt: dto.systemPrompt,
+      temperature: dto.temperature,
+      maxTokens: dto.maxTokens,
       activeLeafId,
     });
     if (!updated) {

@@ -428,6 +428,25 @@ export function repositoryContract(adapter: string, mongodbUri: () => string | n
         await expect(r.threads.findById(a, thread.id)).resolves.toBeNull();
       });
 
+      it("should keep a thread's reply settings, change one without the other and clear them", async () => {
+        const user = await newUser();
+        const s = ownerScope(user.id);
+        const thread = await r.threads.create(s, { title: 'Tuned', model: 'gpt-x', systemPrompt: '' });
+        expect(thread).toMatchObject({ temperature: null, maxTokens: null });
+        const tuned = await r.threads.update(s, thread.id, { temperature: 0.3, maxTokens: 512 });
+        expect(tuned).toMatchObject({ temperature: 0.3, maxTokens: 512 });
+        expect(await r.threads.update(s, thread.id, { title: 'Renamed' })).toMatchObject({
+          temperature: 0.3,
+          maxTokens: 512,
+        });
+        expect(await r.threads.update(s, thread.id, { temperature: null })).toMatchObject({
+          temperature: null,
+          maxTokens: 512,
+        });
+        expect(await r.threads.findById(s, thread.id)).toMatchObject({ temperature: null, maxTokens: 512 });
+        expect((await r.threads.list(s, { limit: 5, cursor: null })).items[0]).toMatchObject({ maxTokens: 512 });
+      });
+
       it('should page most recently active first, stable under concurrent inserts', async () => {
         const user = await newUser();
         const s = ownerScope(user.id);

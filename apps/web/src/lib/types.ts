@@ -14,8 +14,9 @@ export interface Thread {
   model: string;
   systemPrompt: string;
   activeLeafId: string | null;
-  temperature?: number | null;
-  maxTokens?: number | null;
+  /** Reply settings used when a message names none; null: the provider's default. */
+  temperature: number | null;
+  maxTokens: number | null;
   createdAt: string;
   updatedAt: string;
 }

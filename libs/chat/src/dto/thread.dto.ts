@@ -1,7 +1,19 @@
 import { DEFAULT_PAGE_SIZE, ID_PATTERN, MAX_PAGE_SIZE } from '@app/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
 
 export const TITLE_MAX = 200;
 export const SYSTEM_PROMPT_MAX = 20_000;
@@ -28,6 +40,32 @@ export class CreateThreadDto {
   @IsString()
   @MaxLength(SYSTEM_PROMPT_MAX)
   systemPrompt?: string;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 2,
+    nullable: true,
+    description: "The thread's sampling temperature, used when a message names none; null: the provider's default",
+  })
+  @ValidateIf((_, value) => value !== null)
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(2)
+  temperature?: number | null;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 32_768,
+    nullable: true,
+    description: "The thread's reply budget in tokens, used when a message names none; null: the default",
+  })
+  @ValidateIf((_, value) => value !== null)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(32_768)
+  maxTokens?: number | null;
 }
 
 export class UpdateThreadDto extends CreateThreadDto {

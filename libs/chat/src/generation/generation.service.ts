@@ -262,7 +262,10 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     holder: string,
   ): Promise<Started> {
     const scope = ownerScope(auth.userId);
-    const context = await this.buildContext(scope, thread, userMessage, model, options.maxTokens);
+    // The request's settings win; the thread's are the defaults.
+    const temperature = options.temperature ?? thread.temperature ?? undefined;
+    const maxTokens = options.maxTokens ?? thread.maxTokens ?? undefined;
+    const context = await this.buildContext(scope, thread, userMessage, model, maxTokens);
     const { message: assistant } = await this.messages.create(scope, {
       threadId: thread.id,
       parentId: userMessage.id,
@@ -280,8 +283,8 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
         model,
         turns: context.messages,
         contextOmitted: context.omitted,
-        temperature: options.temperature,
-        maxTokens: options.maxTokens,
+        temperature,
+        maxTokens,
         promptTokens: context.promptTokens,
         maxChars: this.config.maxReplyChars,
         countText: (text) => this.tokens.countText(text),

@@ -14,6 +14,8 @@ export function toThread(doc: ThreadDoc): ThreadEntity {
     title: doc.title,
     model: doc.model,
     systemPrompt: doc.systemPrompt,
+    temperature: doc.temperature ?? null,
+    maxTokens: doc.maxTokens ?? null,
     activeLeafId: doc.activeLeafId ?? null,
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
@@ -36,6 +38,8 @@ export class MongoThreadRepository extends ThreadRepository {
       title: input.title,
       model: input.model,
       systemPrompt: input.systemPrompt,
+      temperature: null,
+      maxTokens: null,
       activeLeafId: null,
       leaseHolder: null,
       leaseUntil: null,
@@ -124,6 +128,12 @@ export class MongoThreadRepository extends ThreadRepository {
     }
     if (patch.systemPrompt !== undefined && patch.systemPrompt !== null) {
       set.systemPrompt = { $literal: patch.systemPrompt };
+    }
+    if (patch.temperature !== undefined) {
+      set.temperature = { $literal: patch.temperature };
+    }
+    if (patch.maxTokens !== undefined) {
+      set.maxTokens = { $literal: patch.maxTokens };
     }
     if (patch.activeLeafId !== undefined) {
       set.activeLeafId = { $literal: patch.activeLeafId };

@@ -7,6 +7,8 @@ export interface ThreadDoc {
   title: string;
   model: string;
   systemPrompt: string;
+  temperature?: number | null;
+  maxTokens?: number | null;
   activeLeafId: string | null;
   /** The generation lease: who may generate in this thread, and until when. */
   leaseHolder: string | null;
@@ -23,6 +25,8 @@ export const threadSchema = new Schema<ThreadDoc>(
     title: { type: String, default: '' },
     model: { type: String, default: '' },
     systemPrompt: { type: String, default: '' },
+    temperature: { type: Number, default: null },
+    maxTokens: { type: Number, default: null },
     activeLeafId: { type: String, default: null },
     leaseHolder: { type: String, default: null },
     leaseUntil: { type: Date, default: null },

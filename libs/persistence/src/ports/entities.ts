@@ -42,6 +42,9 @@ export interface ThreadEntity {
   title: string;
   model: string;
   systemPrompt: string;
+  /** Reply settings used when a request names none; null: the provider's default. */
+  temperature: number | null;
+  maxTokens: number | null;
   activeLeafId: string | null;
   createdAt: Date;
   updatedAt: Date;

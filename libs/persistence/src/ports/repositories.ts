@@ -120,6 +120,9 @@ export interface ThreadPatch {
   title?: string;
   model?: string;
   systemPrompt?: string;
+  /** null clears it (back to the provider's default); undefined leaves it. */
+  temperature?: number | null;
+  maxTokens?: number | null;
   activeLeafId?: string | null;
 }
 

@@ -164,4 +164,9 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX api_keys_user ON api_keys (user_id, created_at DESC, id DESC);
   `,
+  // 5: a thread's reply settings (temperature, reply budget), used when a request names none.
+  `
+  ALTER TABLE threads ADD COLUMN temperature REAL;
+  ALTER TABLE threads ADD COLUMN max_tokens INTEGER;
+  `,
 ];

@@ -11,6 +11,8 @@ interface ThreadRow {
   title: string;
   model: string;
   system_prompt: string;
+  temperature: number | null;
+  max_tokens: number | null;
   active_leaf_id: string | null;
   created_at: number;
   updated_at: number;
@@ -23,13 +25,16 @@ function toThread(row: ThreadRow): ThreadEntity {
     title: row.title,
     model: row.model,
     systemPrompt: row.system_prompt,
+    temperature: row.temperature,
+    maxTokens: row.max_tokens,
     activeLeafId: row.active_leaf_id,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };
 }
 
-const COLUMNS = 'id, owner_id, title, model, system_prompt, active_leaf_id, created_at, updated_at';
+const COLUMNS =
+  'id, owner_id, title, model, system_prompt, temperature, max_tokens, active_leaf_id, created_at, updated_at';
 
 export class SqliteThreadRepository extends ThreadRepository {
   constructor(private readonly db: Db) {
@@ -101,6 +106,8 @@ export class SqliteThreadRepository extends ThreadRepository {
          title = COALESCE(@title, title),
          model = COALESCE(@model, model),
          system_prompt = COALESCE(@systemPrompt, system_prompt),
+         temperature = CASE WHEN @setTemperature = 1 THEN @temperature ELSE temperature END,
+         max_tokens = CASE WHEN @setMaxTokens = 1 THEN @maxTokens ELSE max_tokens END,
          active_leaf_id = CASE WHEN @setLeaf = 1 THEN @activeLeafId ELSE active_leaf_id END,
          updated_at = MAX(@now, updated_at + 1)
        WHERE id = @id AND owner_id = @owner RETURNING ${COLUMNS}`,
@@ -110,6 +117,10 @@ export class SqliteThreadRepository extends ThreadRepository {
       title: patch.title ?? null,
       model: patch.model ?? null,
       systemPrompt: patch.systemPrompt ?? null,
+      setTemperature: patch.temperature === undefined ? 0 : 1,
+      temperature: patch.temperature ?? null,
+      setMaxTokens: patch.maxTokens === undefined ? 0 : 1,
+      maxTokens: patch.maxTokens ?? null,
       setLeaf: patch.activeLeafId === undefined ? 0 : 1,
       activeLeafId: patch.activeLeafId ?? null,
       now: Date.now(),

@@ -59,7 +59,13 @@ export async function sendMessage(
     ...options,
   });
   upsertMessage(client, ack.userMessage);
-  expectReply(client, threadId, ack.assistantMessageId, ack.userMessage.id, options.model ?? threadModel(client, threadId));
+  expectReply(
+    client,
+    threadId,
+    ack.assistantMessageId,
+    ack.userMessage.id,
+    options.model ?? threadModel(client, threadId),
+  );
 }
 
 export async function regenerate(

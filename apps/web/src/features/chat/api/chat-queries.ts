@@ -30,7 +30,9 @@ export function useModels() {
   });
 }
 
-export type ThreadPatch = Partial<Pick<Thread, 'title' | 'model' | 'systemPrompt' | 'activeLeafId'>>;
+export type ThreadPatch = Partial<
+  Pick<Thread, 'title' | 'model' | 'systemPrompt' | 'activeLeafId' | 'temperature' | 'maxTokens'>
+>;
 
 export function useUpdateThread(id: string) {
   const client = useQueryClient();

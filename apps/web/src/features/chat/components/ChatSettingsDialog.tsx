@@ -1,5 +1,9 @@
 import { useEffect, useId, useRef, useState } from 'react';
-import type { GenerationSettings } from '../hooks/use-generation-settings';
+/** A thread's reply settings, stored on the thread; null: the provider's default. */
+export interface GenerationSettings {
+  temperature: number | null;
+  maxTokens: number | null;
+}
 
 interface Props {
   open: boolean;

@@ -6,7 +6,6 @@ import { socketClient } from '../../../lib/socket';
 import type { Message } from '../../../lib/types';
 import { regenerate, sendMessage, stopGeneration } from '../api/chat-actions';
 import { useMessageTree, useModels, useThread, useUpdateThread } from '../api/chat-queries';
-import { toOptions, useGenerationSettings } from '../hooks/use-generation-settings';
 import { useThreadLive } from '../hooks/use-live-reply';
 import { MessageIndex } from '../message-tree';
 import { applyJoin } from '../stream/thread-sync';
@@ -25,9 +24,11 @@ export function ChatView({ threadId, header }: { threadId: string; header: React
   const models = useModels();
   const live = useThreadLive(threadId);
   const update = useUpdateThread(threadId);
-  const [settings, saveSettings] = useGenerationSettings(threadId);
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
+  const temperature = thread.data?.temperature ?? null;
+  const maxTokens = thread.data?.maxTokens ?? null;
+  const settings = useMemo(() => ({ temperature, maxTokens }), [temperature, maxTokens]);
 
   useEffect(() => socketClient.join(threadId, (ack) => applyJoin(client, threadId, ack)), [client, threadId]);
   useEffect(() => setNotice(null), [threadId]);
@@ -40,7 +41,6 @@ export function ChatView({ threadId, header }: { threadId: string; header: React
   const index = useMemo(() => new MessageIndex(tree.data?.items ?? []), [tree.data]);
   const branch = useMemo(() => index.branch(thread.data?.activeLeafId ?? null), [index, thread.data?.activeLeafId]);
   const generating = live.reply !== null;
-  const options = useCallback(() => ({ ...toOptions(settings) }), [settings]);
 
   const report = useCallback((err: unknown) => {
     setNotice(
@@ -55,7 +55,6 @@ export function ChatView({ threadId, header }: { threadId: string; header: React
       setNotice(null);
       try {
         await sendMessage(client, threadId, content, {
-          ...options(),
           clientMessageId: crypto.randomUUID(),
           ...(parentId === undefined ? {} : { parentId }),
         });
@@ -65,16 +64,16 @@ export function ChatView({ threadId, header }: { threadId: string; header: React
         return false;
       }
     },
-    [client, threadId, options, report],
+    [client, threadId, report],
   );
 
   const onEdit = useCallback((m: Message, content: string) => send(content, m.parentId), [send]);
   const onRegenerate = useCallback(
     (m: Message) => {
       setNotice(null);
-      regenerate(client, threadId, m.id, options()).catch(report);
+      regenerate(client, threadId, m.id, {}).catch(report);
     },
-    [client, threadId, options, report],
+    [client, threadId, report],
   );
   const onSwitch = useCallback(
     (m: Message, i: number) => {
@@ -149,10 +148,7 @@ export function ChatView({ threadId, header }: { threadId: string; header: React
         settings={settings}
         onClose={() => setSettingsOpen(false)}
         onSave={(systemPrompt, next) => {
-          saveSettings(next);
-          if (systemPrompt !== (thread.data?.systemPrompt ?? '')) {
-            update.mutate({ systemPrompt });
-          }
+          update.mutate({ systemPrompt, ...next });
           setSettingsOpen(false);
         }}
       />
