@@ -78,6 +78,32 @@ describe('web app: threads and session', () => {
   );
 
   it(
+    'should load more chats as the sidebar scrolls',
+    async () => {
+      await signUp(page, stack.url, newPerson());
+      const token = await page.evaluate(
+        () => (JSON.parse(localStorage.getItem('confab.session')!) as { accessToken: string }).accessToken,
+      );
+      for (let i = 0; i < 35; i++) {
+        const res = await fetch(`${stack.url}/api/threads`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ title: `Bulk chat ${String(i).padStart(2, '0')}` }),
+        });
+        expect(res.status).toBe(201);
+      }
+      await page.reload();
+      await recent().getByRole('link', { name: 'Bulk chat 34' }).waitFor();
+      // The first page holds 30: the oldest arrive once the end of the list is scrolled into view.
+      expect(await recent().getByRole('link', { name: 'Bulk chat 00' }).count()).toBe(0);
+      await recent().getByRole('link', { name: /Bulk chat/ }).last().scrollIntoViewIfNeeded();
+      await recent().getByRole('link', { name: 'Bulk chat 00' }).waitFor();
+      expect(await recent().getByRole('link', { name: /Bulk chat/ }).count()).toBe(35);
+    },
+    BROWSER_TIMEOUT_MS,
+  );
+
+  it(
     'should sign out, sign in again and find the history',
     async () => {
       const person = newPerson();

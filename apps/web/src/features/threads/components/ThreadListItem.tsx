@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { Link } from 'react-router';
+import { Link, useNavigate } from 'react-router';
 import { ConfirmDialog } from '../../../components/ConfirmDialog';
 import { PencilIcon, TrashIcon } from '../../../components/icons';
 import type { Thread } from '../../../lib/types';
@@ -8,15 +8,17 @@ import { useDeleteThread, useRenameThread } from '../api/threads';
 interface Props {
   thread: Thread;
   active: boolean;
+  /** The date group this item opens ("Today", ...), shown above it. */
+  group: string | null;
   onNavigate: () => void;
-  onDeleted?: (id: string) => void;
 }
 
-export function ThreadListItem({ thread, active, onNavigate }: Props) {
+export function ThreadListItem({ thread, active, group, onNavigate }: Props) {
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const rename = useRenameThread();
   const remove = useDeleteThread();
+  const navigate = useNavigate();
   const input = useRef<HTMLInputElement>(null);
   const renameButton = useRef<HTMLButtonElement>(null);
 
@@ -37,55 +39,58 @@ export function ThreadListItem({ thread, active, onNavigate }: Props) {
 
   return (
     <li className={`thread-item${active ? ' active' : ''}`}>
-      {editing ? (
-        <input
-          ref={input}
-          className="rename-input"
-          aria-label="Chat title"
-          defaultValue={thread.title}
-          maxLength={200}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter') {
-              e.preventDefault();
-              finish(true);
-            } else if (e.key === 'Escape') {
-              e.preventDefault();
-              finish(false);
-            }
-          }}
-          onBlur={() => finish(true)}
-        />
-      ) : (
-        <Link
-          to={`/t/${thread.id}`}
-          aria-current={active ? 'page' : undefined}
-          onClick={onNavigate}
-          title={thread.title}
-        >
-          {thread.title}
-        </Link>
-      )}
-      {!editing && (
-        <span className="thread-actions">
-          <button
-            ref={renameButton}
-            type="button"
-            className="icon-button"
-            aria-label={`Rename chat ${thread.title}`}
-            onClick={() => setEditing(true)}
+      {group && <div className="list-group">{group}</div>}
+      <div className="thread-row">
+        {editing ? (
+          <input
+            ref={input}
+            className="rename-input"
+            aria-label="Chat title"
+            defaultValue={thread.title}
+            maxLength={200}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') {
+                e.preventDefault();
+                finish(true);
+              } else if (e.key === 'Escape') {
+                e.preventDefault();
+                finish(false);
+              }
+            }}
+            onBlur={() => finish(true)}
+          />
+        ) : (
+          <Link
+            to={`/t/${thread.id}`}
+            aria-current={active ? 'page' : undefined}
+            onClick={onNavigate}
+            title={thread.title}
           >
-            <PencilIcon />
-          </button>
-          <button
-            type="button"
-            className="icon-button"
-            aria-label={`Delete chat ${thread.title}`}
-            onClick={() => setConfirming(true)}
-          >
-            <TrashIcon />
-          </button>
-        </span>
-      )}
+            {thread.title}
+          </Link>
+        )}
+        {!editing && (
+          <span className="thread-actions">
+            <button
+              ref={renameButton}
+              type="button"
+              className="icon-button"
+              aria-label={`Rename chat ${thread.title}`}
+              onClick={() => setEditing(true)}
+            >
+              <PencilIcon />
+            </button>
+            <button
+              type="button"
+              className="icon-button"
+              aria-label={`Delete chat ${thread.title}`}
+              onClick={() => setConfirming(true)}
+            >
+              <TrashIcon />
+            </button>
+          </span>
+        )}
+      </div>
       <ConfirmDialog
         open={confirming}
         title="Delete chat?"
@@ -94,7 +99,13 @@ export function ThreadListItem({ thread, active, onNavigate }: Props) {
         onCancel={() => setConfirming(false)}
         onConfirm={() => {
           setConfirming(false);
-          remove.mutate(thread.id);
+          remove.mutate(thread.id, {
+            onSuccess: () => {
+              if (active) {
+                void navigate('/', { replace: true });
+              }
+            },
+          });
         }}
       />
     </li>

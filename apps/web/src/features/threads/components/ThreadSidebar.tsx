@@ -4,6 +4,27 @@ import { useDebouncedValue } from '../../../lib/use-debounced-value';
 import { useThreadList } from '../api/threads';
 import { ThreadListItem } from './ThreadListItem';
 
+const DAY = 24 * 60 * 60 * 1000;
+
+/** The sidebar's date groups, as in the chat apps people know. */
+function groupOf(updatedAt: string): string {
+  const startOfToday = new Date().setHours(0, 0, 0, 0);
+  const at = new Date(updatedAt).getTime();
+  if (at >= startOfToday) {
+    return 'Today';
+  }
+  if (at >= startOfToday - DAY) {
+    return 'Yesterday';
+  }
+  if (at >= startOfToday - 7 * DAY) {
+    return 'Previous 7 days';
+  }
+  if (at >= startOfToday - 30 * DAY) {
+    return 'Previous 30 days';
+  }
+  return 'Older';
+}
+
 interface Props {
   activeThreadId: string | null;
   onNavigate: () => void;
@@ -76,9 +97,19 @@ export function ThreadSidebar({ activeThreadId, onNavigate, footer }: Props) {
           </p>
         )}
         <ul className="thread-list" aria-label={searching ? 'Search results' : 'Recent chats'}>
-          {threads.map((t) => (
-            <ThreadListItem key={t.id} thread={t} active={t.id === activeThreadId} onNavigate={onNavigate} />
-          ))}
+          {threads.map((t, i) => {
+            const group = searching ? null : groupOf(t.updatedAt);
+            const first = group !== null && (i === 0 || groupOf(threads[i - 1].updatedAt) !== group);
+            return (
+              <ThreadListItem
+                key={t.id}
+                thread={t}
+                group={first ? group : null}
+                active={t.id === activeThreadId}
+                onNavigate={onNavigate}
+              />
+            );
+          })}
           {hasNextPage && (
             <li ref={sentinel} className="list-caption">
               Loading more…
