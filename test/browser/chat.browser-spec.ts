@@ -45,8 +45,8 @@ describe('web app: chat', () => {
       await answer.getByText('word39').waitFor();
       await page.getByRole('button', { name: 'Send message' }).waitFor();
       expect(await page.getByRole('article', { name: 'You said' }).textContent()).toContain('slow: tell me a story');
-    // The context gauge: what the model saw of its window.
-    expect(await page.getByRole('meter', { name: 'Context used' }).getAttribute('max')).toBe('16000');
+      // The context gauge: what the model saw of its window.
+      expect(await page.getByRole('meter', { name: 'Context used' }).getAttribute('max')).toBe('16000');
       expect(problems).toEqual([]);
     },
     BROWSER_TIMEOUT_MS,

@@ -23,6 +23,9 @@ describe('web app: layout, themes and accessibility', () => {
     stack = await startWebStack();
     stack.upstream.script = (body) => {
       const text = lastUserText(body);
+      if (String(body.messages?.[0]?.content).startsWith('You name conversations')) {
+        return { tokens: ['Debouncing a', ' search box'] }; // the title request
+      }
       if (text.includes('debounce')) {
         return { tokens: tokensOf(CODE_ANSWER), tokenDelayMs: 8 };
       }
@@ -62,6 +65,8 @@ describe('web app: layout, themes and accessibility', () => {
         await screenshot(page, `${name}-chat-mid-stream`);
         await page.getByRole('button', { name: 'Send message' }).waitFor({ timeout: 30_000 });
         await answer.getByText('good delay').waitFor();
+        // The generated title replaces "New chat" live, in the header.
+        await page.getByRole('heading', { name: 'Debouncing a search box', level: 1 }).waitFor();
         await screenshot(page, `${name}-code-answer`);
         expect(await axeViolations(page)).toEqual([]);
         expect(await noHorizontalScroll()).toBe(true);

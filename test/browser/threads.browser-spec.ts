@@ -96,9 +96,16 @@ describe('web app: threads and session', () => {
       await recent().getByRole('link', { name: 'Bulk chat 34' }).waitFor();
       // The first page holds 30: the oldest arrive once the end of the list is scrolled into view.
       expect(await recent().getByRole('link', { name: 'Bulk chat 00' }).count()).toBe(0);
-      await recent().getByRole('link', { name: /Bulk chat/ }).last().scrollIntoViewIfNeeded();
+      await recent()
+        .getByRole('link', { name: /Bulk chat/ })
+        .last()
+        .scrollIntoViewIfNeeded();
       await recent().getByRole('link', { name: 'Bulk chat 00' }).waitFor();
-      expect(await recent().getByRole('link', { name: /Bulk chat/ }).count()).toBe(35);
+      expect(
+        await recent()
+          .getByRole('link', { name: /Bulk chat/ })
+          .count(),
+      ).toBe(35);
     },
     BROWSER_TIMEOUT_MS,
   );

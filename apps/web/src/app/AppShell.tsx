@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { Outlet, useLocation, useMatch } from 'react-router';
-import { MenuIcon } from '../components/icons';
+import { CloseIcon, MenuIcon } from '../components/icons';
 import { signOut } from '../features/auth/api/auth';
 import { useModels } from '../features/chat/api/chat-queries';
 import { ThreadSidebar } from '../features/threads/components/ThreadSidebar';
@@ -81,6 +81,19 @@ export function AppShell() {
         <ThreadSidebar
           activeThreadId={match?.params.threadId ?? null}
           onNavigate={() => setDrawer(false)}
+          closeButton={
+            <button
+              type="button"
+              className="icon-button drawer-close"
+              aria-label="Close chats"
+              onClick={() => {
+                setDrawer(false);
+                menu.current?.focus();
+              }}
+            >
+              <CloseIcon />
+            </button>
+          }
           footer={
             <div className="user-menu">
               <span className="avatar" aria-hidden="true">

@@ -9,6 +9,17 @@ const Block = memo(function Block({ markdown, version }: { markdown: string; ver
   return <div className="md-block" dangerouslySetInnerHTML={{ __html: html }} />;
 });
 
+/** The finished blocks: their list only changes when another block is done, so a frame skips them entirely. */
+const FinishedBlocks = memo(function FinishedBlocks({
+  blocks,
+  version,
+}: {
+  blocks: readonly string[];
+  version: number;
+}) {
+  return blocks.map((block, i) => <Block key={i} markdown={block} version={version} />);
+});
+
 async function copyCode(event: React.MouseEvent<HTMLDivElement>) {
   const button = (event.target as HTMLElement).closest<HTMLButtonElement>('[data-copy-code]');
   const code = button?.closest('.code-block')?.querySelector('code')?.textContent;
@@ -35,9 +46,7 @@ export function Markdown({ text, streaming = false }: { text: string; streaming?
   const { finished, tail } = useMemo(() => splitter.current!.update(text), [text]);
   return (
     <div className="markdown" onClick={(e) => void copyCode(e)}>
-      {finished.map((block, i) => (
-        <Block key={i} markdown={block} version={version} />
-      ))}
+      <FinishedBlocks blocks={finished} version={version} />
       {tail.trim() && <Block markdown={streaming ? closeOpenSyntax(tail) : tail} version={version} />}
     </div>
   );

@@ -29,10 +29,12 @@ interface Props {
   activeThreadId: string | null;
   onNavigate: () => void;
   footer: React.ReactNode;
+  /** Shown next to the brand: the drawer's close button on a phone. */
+  closeButton?: React.ReactNode;
 }
 
 /** New chat, search as you type, and the threads most recent first, loading more as the list scrolls. */
-export function ThreadSidebar({ activeThreadId, onNavigate, footer }: Props) {
+export function ThreadSidebar({ activeThreadId, onNavigate, footer, closeButton }: Props) {
   const [query, setQuery] = useState('');
   const q = useDebouncedValue(query.trim(), 250);
   const list = useThreadList(q);
@@ -59,10 +61,13 @@ export function ThreadSidebar({ activeThreadId, onNavigate, footer }: Props) {
   return (
     <nav className="sidebar" aria-label="Threads">
       <div className="sidebar-top">
-        <Link to="/" className="brand-link" onClick={onNavigate}>
-          <img src="/favicon.svg" alt="" width="24" height="24" />
-          <span>confab</span>
-        </Link>
+        <div className="brand-row">
+          <Link to="/" className="brand-link" onClick={onNavigate}>
+            <img src="/favicon.svg" alt="" width="24" height="24" />
+            <span>confab</span>
+          </Link>
+          {closeButton}
+        </div>
         <Link to="/" className="button new-chat" onClick={onNavigate}>
           <svg aria-hidden="true" viewBox="0 0 20 20" width="16" height="16">
             <path d="M10 4v12M4 10h12" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
