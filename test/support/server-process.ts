@@ -75,7 +75,8 @@ export async function startServer(env: Record<string, string>): Promise<RunningS
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
     child.once('exit', (code, signal) => r({ code, signal })),
   );
-  const deadline = Date.now() + 20_000;
+  // Generous: on a loaded 2-core machine a cold start of the built server has taken over 20 s.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) {
       throw new Error(`server exited with ${child.exitCode}: ${output}`);

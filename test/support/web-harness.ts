@@ -144,4 +144,4 @@ export async function axeViolations(page: Page): Promise<string[]> {
 }
 
 /** Per-test and per-hook timeout of the browser suites (a loaded 2-core machine starts Chromium slowly). */
-export const BROWSER_TIMEOUT_MS = 60_000;
+export const BROWSER_TIMEOUT_MS = 120_000;
