@@ -8,9 +8,10 @@ const SLOW_TEXT = SLOW_WORDS.join('').trim();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Sessions and trouble: access tokens that expire every few seconds (refreshed in two tabs at once with no server
- * grace, so only the client's serialization keeps the session alive), a network cut mid-answer, a disabled
- * account, the daily quota and an upstream failure.
+ * Sessions and trouble: access tokens that expire every few seconds (refreshed in two tabs at once: the client
+ * serializes refreshes under a Web Lock; the server's reuse grace covers the moment Chromium has not yet carried one
+ * tab's localStorage write to the other), a network cut mid-answer, a disabled account, the daily quota and an
+ * upstream failure.
  */
 describe('web app: sessions, network and failures', () => {
   let stack: WebStack;
@@ -23,7 +24,7 @@ describe('web app: sessions, network and failures', () => {
   beforeAll(async () => {
     stack = await startWebStack({
       proxy: true,
-      env: { ACCESS_TOKEN_TTL: '4s', REFRESH_GRACE: '0', USER_DAILY_TOKEN_LIMIT: '3000' },
+      env: { ACCESS_TOKEN_TTL: '4s', USER_DAILY_TOKEN_LIMIT: '3000' },
     });
     stack.upstream.script = (body) => {
       const text = lastUserText(body);
@@ -89,7 +90,7 @@ describe('web app: sessions, network and failures', () => {
       second.on('pageerror', (err) => problems.push(`second tab: ${err.message}`));
       await second.goto(stack.url);
       await second.getByRole('textbox', { name: 'Message' }).waitFor();
-      await sleep(10_000); // two or three refreshes in each tab, with no server-side grace for a reused token
+      await sleep(10_000); // two or three refreshes in each tab
       await ask(second, 'still there?');
       await answer(second).getByText('still there?', { exact: false }).waitFor();
       await page.reload();
