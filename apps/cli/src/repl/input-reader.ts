@@ -27,6 +27,9 @@ export class InputReader {
     rl.setPrompt(prompts.main);
     rl.on('line', (line) => this.onLine(line));
     rl.on('close', () => {
+      if (!this.closed && this.tty) {
+        process.stdout.write('\n'); // Ctrl+D: what follows starts on a line of its own
+      }
       this.closed = true;
       this.settle();
     });
