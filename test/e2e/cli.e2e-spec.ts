@@ -13,7 +13,8 @@ describe('confab (terminal client)', () => {
   let app: CliServer;
 
   beforeAll(async () => {
-    app = await startCliServer({ USER_DAILY_TOKEN_LIMIT: '5000' });
+    // No reuse grace: a replayed refresh token is refused at once, which the rotation test relies on.
+    app = await startCliServer({ USER_DAILY_TOKEN_LIMIT: '5000', REFRESH_GRACE: '0' });
   }, 60_000);
 
   afterAll(async () => {
@@ -81,6 +82,39 @@ describe('confab (terminal client)', () => {
         expect(after.accessToken).not.toBe('not.a-valid.jwt');
         const replay = await app.request('POST', '/auth/refresh', { body: { refreshToken: before.refreshToken } });
         expect(replay.status).toBe(401);
+      },
+      SLOW,
+    );
+
+    it(
+      'should sign in with an API key, use it as the bearer token, and refuse it once revoked',
+      async () => {
+        const account = await app.signUp();
+        const created = await app.request('POST', '/auth/me/keys', {
+          token: account.accessToken,
+          body: { name: 'cli' },
+        });
+        expect(created.status).toBe(201);
+        const home = tempDir('confab-cli-');
+        const login = await runCli(home, ['login', '--server', app.url, '--key'], { input: `${created.body.key}\n` });
+        expect(login.code).toBe(0);
+        expect(stored(home)).toEqual({ server: app.url, email: account.email, apiKey: created.body.key });
+        expect(statSync(join(home, 'confab', 'config.json')).mode & 0o777).toBe(0o600);
+
+        const whoami = await runCli(home, ['whoami']);
+        expect(whoami.stdout).toContain(account.email);
+        expect(whoami.stdout).toContain('API key');
+        expect(await runCli(home, ['ask', 'with a key'])).toMatchObject({ code: 0, stdout: 'You said: with a key\n' });
+
+        // CONFAB_API_KEY needs no login at all.
+        const env = { CONFAB_SERVER: app.url, CONFAB_API_KEY: created.body.key };
+        expect(await runCli(tempDir('confab-cli-'), ['ask', 'from the env'], { env })).toMatchObject({ code: 0 });
+
+        const revoked = await app.request('DELETE', `/auth/me/keys/${created.body.id}`, { token: account.accessToken });
+        expect(revoked.status).toBe(204);
+        const refused = await runCli(home, ['ask', 'again']);
+        expectOneLineFailure(refused, 4);
+        expect(refused.stderr).toContain('refused the stored API key');
       },
       SLOW,
     );

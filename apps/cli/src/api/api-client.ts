@@ -72,6 +72,11 @@ export class ApiClient {
       token = await this.refresh(token);
       res = await this.fetchOnce(method, path, accept, token, options);
     }
+    if (res.status === 401 && withAuth && this.credentials.kind === 'key') {
+      await res.body?.cancel();
+      const where = process.env.CONFAB_API_KEY ? 'CONFAB_API_KEY' : 'the stored API key';
+      throw new CliError(`the server refused ${where} (revoked or expired?)`, EXIT.auth);
+    }
     if (!res.ok) {
       throw await toApiError(res);
     }
