@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CLI_JS, type CliServer, startCliServer } from '../support/cli-process';
 import { lastUserText } from '../support/fake-upstream';
 import { tempDir } from '../support/server-process';
@@ -49,7 +51,7 @@ describe('confab chat (interactive, in a terminal)', () => {
       terminal = await TmuxTerminal.start(
         // The shell survives the Ctrl+C meant for the client (`trap`: a handler is reset for its children).
         `sh -c 'trap : INT; ${cli} login --server ${app.url} && ${cli} chat; echo "[exited $?]"; sleep 60'`,
-        { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: home },
+        { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: home, EDITOR: 'sed -i s/back/forth/' },
       );
 
       // Login: the password is typed into a terminal that does not echo it.
@@ -64,7 +66,7 @@ describe('confab chat (interactive, in a terminal)', () => {
       // A streamed answer: its first paragraph is on screen while the rest is still being generated; Ctrl+C stops it.
       let mark = screen.length;
       await terminal.type('tell me a long story', 'Enter');
-      screen = await terminal.waitFor('Once upon a time.', mark);
+      await terminal.waitFor('Once upon a time.', mark);
       const [story] = app.upstream.chatRequests;
       expect(story.state).toBe('pending');
       await terminal.keys('C-c');
@@ -129,11 +131,27 @@ describe('confab chat (interactive, in a terminal)', () => {
       expect(threads).toHaveLength(2);
       mark = screen.length;
       await terminal.type(`/switch ${thread.id}`, 'Enter');
-      screen = await terminal.waitFor('A second answer.', mark);
+      await terminal.waitFor('A second answer.', mark);
       await terminal.type('back again', 'Enter');
       screen = await terminal.waitFor('You said: back again', mark);
       messages = (await api(`/threads/${thread.id}/messages`, token)).items;
       expect(messages.at(-1)).toMatchObject({ role: 'assistant', content: 'You said: back again', status: 'complete' });
+
+      // /edit re-asks the last question from $EDITOR as a sibling branch; /system and /export reach the thread.
+      mark = screen.length;
+      await terminal.type('/edit', 'Enter');
+      screen = await terminal.waitFor('You said: forth again', mark);
+      const edited = (await api(`/threads/${thread.id}/messages?branch=all`, token)).items;
+      const [back, forth] = ['back again', 'forth again'].map((c) => edited.find((m: any) => m.content === c));
+      expect(forth.parentId).toBe(back.parentId);
+      mark = screen.length;
+      await terminal.type('/system Answer in French.', 'Enter');
+      await terminal.waitFor('system prompt set', mark);
+      expect((await api(`/threads/${thread.id}`, token)).systemPrompt).toBe('Answer in French.');
+      const exported = join(home, 'thread.md');
+      await terminal.type(`/export ${exported}`, 'Enter');
+      screen = await terminal.waitFor(`wrote ${exported}`, mark);
+      expect(readFileSync(exported, 'utf8')).toContain('forth again');
 
       // Ctrl+D on an empty line leaves, with status 0.
       mark = screen.length;

@@ -51,6 +51,24 @@ describe(BlockSplitter.name, () => {
     expect(feed('1. one\n\n2. two\n   more\n\nAfter.', 2)).toEqual(['1. one\n\n2. two\n   more', 'After.']);
   });
 
+  it('should end a paragraph where a list, a quote or a table starts without a blank line', () => {
+    expect(feed('Steps:\n1. one\n2. two\n\nSee:\n> quoted\n\nData:\n| a |\n|---|', 3)).toEqual([
+      'Steps:',
+      '1. one\n2. two',
+      'See:',
+      '> quoted',
+      'Data:',
+      '| a |\n|---|',
+    ]);
+  });
+
+  it('should show the growing block as a prefix of what it becomes', () => {
+    const splitter = new BlockSplitter();
+    splitter.push('Done.\n\nOne line\nand a');
+    expect(splitter.growing()).toBe('One line\nand a');
+    expect(splitter.end()).toEqual(['One line\nand a']);
+  });
+
   it('should keep an unclosed fence open to the end', () => {
     expect(feed('```\ncode\n\nmore code', 4)).toEqual(['```\ncode\n\nmore code']);
   });

@@ -2,6 +2,8 @@ const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 const HEADING = /^ {0,3}#{1,6}(\s|$)/;
 const LIST_ITEM = /^ {0,3}([-*+]|\d{1,9}[.)])(\s|$)/;
 const INDENTED = /^(\s{2,})\S/;
+/** Lines that start a block of their own even right after a paragraph line (CommonMark lets them interrupt one). */
+const INTERRUPTS = /^ {0,3}([-*+]\s|\d{1,9}[.)]\s|>|\|)/;
 
 /**
  * Cuts streamed Markdown into finished blocks, so that each can be rendered and printed once and never redrawn:
@@ -27,6 +29,14 @@ export class BlockSplitter {
       this.line(line, finished);
     }
     return finished;
+  }
+
+  /** The unfinished block so far (its lines and the text after the last newline); a prefix of what it becomes. */
+  growing(): string {
+    if (this.lines.length === 0) {
+      return this.pending;
+    }
+    return this.pending ? `${this.lines.join('\n')}\n${this.pending}` : this.lines.join('\n');
   }
 
   /** The stream ended: whatever is left is the last block. */
@@ -79,6 +89,9 @@ export class BlockSplitter {
         this.flush(finished);
       }
       return;
+    }
+    if (this.lines.length > 0 && INTERRUPTS.test(line) && !INTERRUPTS.test(this.lines[0])) {
+      this.flush(finished);
     }
     if (HEADING.test(line)) {
       this.flush(finished);

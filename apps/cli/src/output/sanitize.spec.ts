@@ -1,4 +1,4 @@
-import { inert } from './sanitize';
+import { InertStream, inert } from './sanitize';
 
 describe('inert', () => {
   it('should keep text, tabs and newlines', () => {
@@ -17,5 +17,17 @@ describe('inert', () => {
 
   it('should leave no ESC in a sequence split across two pieces', () => {
     expect(inert('x\x1b') + inert('[2Jy')).toBe('x[2Jy');
+  });
+
+  it('should remove a sequence split across pieces whole when the pieces go through one stream', () => {
+    const hostile = 'a\x1b]0;pwned\x07b\x1b[31mc\x1b]8;;http://x\x1b\\d\x1b';
+    for (const size of [1, 2, 3, 5]) {
+      const stream = new InertStream();
+      let out = '';
+      for (let i = 0; i < hostile.length; i += size) {
+        out += stream.push(hostile.slice(i, i + size));
+      }
+      expect(out + stream.end()).toBe('abcd');
+    }
   });
 });
