@@ -213,6 +213,36 @@ describe('confab (terminal client)', () => {
     );
 
     it(
+      'should list threads (tab-separated when piped, --q, --json) and show one as Markdown or JSON',
+      async () => {
+        const { home } = await loggedIn();
+        const asked = JSON.parse((await runCli(home, ['ask', '--json', 'find the needle'])).stdout);
+        await runCli(home, ['ask', 'something else']);
+
+        const listed = await runCli(home, ['threads']);
+        expect(listed.code).toBe(0);
+        const rows = listed.stdout
+          .trimEnd()
+          .split('\n')
+          .map((line) => line.split('\t'));
+        expect(rows).toHaveLength(2);
+        expect(rows.map((r) => r[0])).toContain(asked.threadId);
+        const found = JSON.parse((await runCli(home, ['threads', '--q', 'needle', '--json'])).stdout);
+        expect(found.items.map((t: any) => t.id)).toEqual([asked.threadId]);
+
+        const markdown = await runCli(home, ['show', asked.threadId]);
+        expect(markdown.code).toBe(0);
+        expect(markdown.stdout).toMatch(
+          /## You\n\nfind the needle\n\n## Assistant \(gpt-test\)\n\nYou said: find the needle/,
+        );
+        const json = JSON.parse((await runCli(home, ['show', asked.threadId, '--format', 'json'])).stdout);
+        expect(json.messages.map((m: any) => m.content)).toEqual(['find the needle', 'You said: find the needle']);
+        expectOneLineFailure(await runCli(home, ['show', '0123456789abcdef01234567']), 1);
+      },
+      SLOW,
+    );
+
+    it(
       'should print escape sequences from the model inert',
       async () => {
         const { home } = await loggedIn();
