@@ -45,7 +45,7 @@ async function ask(ctx: Context, words: string[], options: AskOptions): Promise<
     throw new CliError('no question: give it as an argument or on stdin', EXIT.usage);
   }
   const threadId = await threadFor(ctx, options);
-  const writer = options.json ? null : answerWriter(process.stdout, ctx.rich);
+  const writer = options.json ? null : await answerWriter(process.stdout, ctx.rich);
   const body = { content, ...(options.thread && options.model ? { model: options.model } : {}) };
   const { message, interrupted } = await runReply(ctx.client, { threadId, kind: 'send', body }, writer, () =>
     process.exit(EXIT.interrupted),

@@ -74,7 +74,7 @@ async function show(ctx: Context, id: string, format: 'markdown' | 'json'): Prom
     printJson(JSON.parse(text));
     return;
   }
-  const writer = answerWriter(process.stdout, ctx.rich);
+  const writer = await answerWriter(process.stdout, ctx.rich);
   writer.write(text);
   writer.end();
 }

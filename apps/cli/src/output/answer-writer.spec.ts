@@ -14,9 +14,9 @@ class Screen extends Writable {
   }
 }
 
-function render(answer: string, pieceLength: number, width = 40): string {
+async function render(answer: string, pieceLength: number, width = 40): Promise<string> {
   const screen = new Screen();
-  const writer = new MarkdownAnswerWriter(screen, terminalMarkdown(width), width);
+  const writer = new MarkdownAnswerWriter(screen, await terminalMarkdown(width), width);
   for (let i = 0; i < answer.length; i += pieceLength) {
     writer.write(answer.slice(i, i + pieceLength));
   }
@@ -25,9 +25,9 @@ function render(answer: string, pieceLength: number, width = 40): string {
 }
 
 describe(MarkdownAnswerWriter.name, () => {
-  it('should show a paragraph of prose word by word before it is finished', () => {
+  it('should show a paragraph of prose word by word before it is finished', async () => {
     const screen = new Screen();
-    const writer = new MarkdownAnswerWriter(screen, terminalMarkdown(80), 80);
+    const writer = new MarkdownAnswerWriter(screen, await terminalMarkdown(80), 80);
     writer.write('The answer is');
     writer.write(' **forty');
     expect(screen.visible).toBe('The answer is');
@@ -38,7 +38,7 @@ describe(MarkdownAnswerWriter.name, () => {
     expect(screen.visible).toBe('The answer is forty-two and more.\n');
   });
 
-  it('should print the same thing whatever the pieces the answer came in', () => {
+  it('should print the same thing whatever the pieces the answer came in', async () => {
     const answer = [
       'Here is `some code` and a [link](http://example.com) with *emphasis* in a paragraph long enough to wrap.',
       '',
@@ -51,9 +51,9 @@ describe(MarkdownAnswerWriter.name, () => {
       '```',
       'A snake_case word and 2 * 3 stars.',
     ].join('\n');
-    const whole = render(answer, answer.length);
+    const whole = await render(answer, answer.length);
     for (const size of [1, 2, 5, 13]) {
-      expect(render(answer, size)).toBe(whole);
+      expect(await render(answer, size)).toBe(whole);
     }
     expect(whole).toContain('some code');
     expect(whole).toMatch(/link\s\(http:\/\/example\.com\)/);
@@ -63,8 +63,8 @@ describe(MarkdownAnswerWriter.name, () => {
     }
   });
 
-  it('should never print an escape sequence of the model', () => {
-    const out = render('Hi \x1b]0;title\x07there \x1b[2Jnow\n\n- item \x9b', 3);
+  it('should never print an escape sequence of the model', async () => {
+    const out = await render('Hi \x1b]0;title\x07there \x1b[2Jnow\n\n- item \x9b', 3);
     // eslint-disable-next-line no-control-regex
     expect(out).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
     expect(out).toContain('Hi there now');

@@ -1,5 +1,4 @@
 import { Marked, type Tokens } from 'marked';
-import { markedTerminal } from 'marked-terminal';
 import { BlockSplitter } from './block-splitter';
 import { safeCut, startsAsProse } from './inline-stream';
 import { InertStream, inert } from './sanitize';
@@ -53,7 +52,7 @@ export class MarkdownAnswerWriter implements AnswerWriter {
 
   constructor(
     private readonly out: NodeJS.WritableStream,
-    private readonly markdown: Marked = terminalMarkdown(),
+    private readonly markdown: Marked,
     private readonly width = markdownWidth(),
   ) {}
 
@@ -146,8 +145,12 @@ function markdownWidth(): number {
   return Math.min(process.stdout.columns || 80, 120);
 }
 
-/** marked + marked-terminal, sized to the terminal; links print their address instead of a hyperlink escape. */
-export function terminalMarkdown(width = markdownWidth()): Marked {
+/**
+ * marked + marked-terminal, sized to the terminal; links print their address instead of a hyperlink escape.
+ * Loaded on first use: marked-terminal brings a syntax highlighter, which a piped `confab` need not start up with.
+ */
+export async function terminalMarkdown(width = markdownWidth()): Promise<Marked> {
+  const { markedTerminal } = await import('marked-terminal');
   const extension = markedTerminal({ width, reflowText: true, emoji: false, tab: 2 });
   const renderer = extension.renderer as Record<string, unknown>;
   // A model must not be able to write an OSC 8 hyperlink whose visible text hides where it goes.
@@ -159,6 +162,6 @@ export function terminalMarkdown(width = markdownWidth()): Marked {
   return new Marked(extension);
 }
 
-export function answerWriter(out: NodeJS.WriteStream, rich: boolean): AnswerWriter {
-  return rich ? new MarkdownAnswerWriter(out) : new RawAnswerWriter(out);
+export async function answerWriter(out: NodeJS.WriteStream, rich: boolean): Promise<AnswerWriter> {
+  return rich ? new MarkdownAnswerWriter(out, await terminalMarkdown()) : new RawAnswerWriter(out);
 }

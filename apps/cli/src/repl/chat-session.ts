@@ -111,7 +111,7 @@ export class ChatSession {
   private async reply(kind: ReplyRequest['kind'], body: Record<string, unknown>): Promise<void> {
     try {
       const threadId = await this.ensureThread();
-      const writer = answerWriter(process.stdout, this.ctx.rich);
+      const writer = await answerWriter(process.stdout, this.ctx.rich);
       const outcome = await this.reader.suspend(() =>
         runReply(this.ctx.client, { threadId, kind, body }, writer, this.exit),
       );
@@ -147,16 +147,16 @@ export class ChatSession {
     this.thread = thread;
     await this.announce();
     for (const message of history.items) {
-      this.showMessage(message);
+      await this.showMessage(message);
     }
   }
 
-  private showMessage(message: Message): void {
+  private async showMessage(message: Message): Promise<void> {
     if (message.role === 'user') {
       process.stdout.write(`${this.youLabel()}${inert(message.content).replace(/\n/g, '\n  ')}\n`);
       return;
     }
-    const writer = answerWriter(process.stdout, this.ctx.rich);
+    const writer = await answerWriter(process.stdout, this.ctx.rich);
     writer.write(message.content);
     writer.end();
     if (message.status !== 'complete') {
