@@ -169,4 +169,50 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE threads ADD COLUMN temperature REAL;
   ALTER TABLE threads ADD COLUMN max_tokens INTEGER;
   `,
+  // 6: full-text search scoped to the owner inside the index: both FTS tables get the owner's id as a column and
+  // every search matches it together with the words, so other users' rows never come out of the index at all
+  // (before, a search matched every user's rows and the owner filter came after).
+  `
+  DROP TRIGGER messages_fts_insert;
+  DROP TRIGGER messages_fts_delete;
+  DROP TRIGGER messages_fts_update;
+  DROP TABLE messages_fts;
+  CREATE VIRTUAL TABLE messages_fts USING fts5 (
+    owner_id, content, content = 'messages', content_rowid = 'seq', tokenize = 'unicode61 remove_diacritics 2'
+  );
+  INSERT INTO messages_fts (rowid, owner_id, content)
+    SELECT seq, owner_id, content FROM messages WHERE status != 'streaming';
+  CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.status != 'streaming' BEGIN
+    INSERT INTO messages_fts (rowid, owner_id, content) VALUES (new.seq, new.owner_id, new.content);
+  END;
+  CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.status != 'streaming' BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, owner_id, content)
+      VALUES ('delete', old.seq, old.owner_id, old.content);
+  END;
+  CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, status ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, owner_id, content)
+      SELECT 'delete', old.seq, old.owner_id, old.content WHERE old.status != 'streaming';
+    INSERT INTO messages_fts (rowid, owner_id, content)
+      SELECT new.seq, new.owner_id, new.content WHERE new.status != 'streaming';
+  END;
+
+  DROP TRIGGER threads_fts_insert;
+  DROP TRIGGER threads_fts_delete;
+  DROP TRIGGER threads_fts_update;
+  DROP TABLE threads_fts;
+  CREATE VIRTUAL TABLE threads_fts USING fts5 (
+    owner_id, title, content = 'threads', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 2'
+  );
+  INSERT INTO threads_fts (rowid, owner_id, title) SELECT rowid, owner_id, title FROM threads;
+  CREATE TRIGGER threads_fts_insert AFTER INSERT ON threads BEGIN
+    INSERT INTO threads_fts (rowid, owner_id, title) VALUES (new.rowid, new.owner_id, new.title);
+  END;
+  CREATE TRIGGER threads_fts_delete AFTER DELETE ON threads BEGIN
+    INSERT INTO threads_fts (threads_fts, rowid, owner_id, title) VALUES ('delete', old.rowid, old.owner_id, old.title);
+  END;
+  CREATE TRIGGER threads_fts_update AFTER UPDATE OF title ON threads BEGIN
+    INSERT INTO threads_fts (threads_fts, rowid, owner_id, title) VALUES ('delete', old.rowid, old.owner_id, old.title);
+    INSERT INTO threads_fts (rowid, owner_id, title) VALUES (new.rowid, new.owner_id, new.title);
+  END;
+  `,
 ];

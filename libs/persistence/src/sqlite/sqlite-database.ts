@@ -84,6 +84,19 @@ export function ftsQuery(text: string): string | null {
     .join(' ');
 }
 
+/**
+ * The FTS5 queries of one owner's search: the owner's id (an indexed column of both FTS tables) and every word
+ * (as `ftsQuery`) in the searched column, so the index yields only that owner's rows. Null when there is no word.
+ */
+export function ownerSearch(ownerId: string, text: string): { titles: string; messages: string } | null {
+  const words = ftsQuery(text);
+  if (!words) {
+    return null;
+  }
+  const owner = `owner_id : "${ownerId.replace(/"/g, '""')}"`;
+  return { titles: `${owner} AND title : (${words})`, messages: `${owner} AND content : (${words})` };
+}
+
 const statementCache = new WeakMap<Db, Map<string, Database.Statement>>();
 
 /** Prepares each SQL text once per connection and reuses the statement. */

@@ -2,7 +2,7 @@ import { decodeCursor, encodeCursor, newId, type Page } from '@app/common';
 import type { ThreadEntity } from '../ports/entities';
 import type { OwnerScope } from '../ports/owner-scope';
 import { type PageQuery, type ThreadPatch, ThreadRepository } from '../ports/repositories';
-import { type Db, ftsQuery, prepared } from './sqlite-database';
+import { type Db, ownerSearch, prepared } from './sqlite-database';
 import { invalidCursor } from './sqlite-paging';
 
 interface ThreadRow {
@@ -71,19 +71,21 @@ export class SqliteThreadRepository extends ThreadRepository {
     const keyset = '(@at IS NULL OR t.updated_at < @at OR (t.updated_at = @at AND t.id < @id))';
     let rows: ThreadRow[];
     if (query.q?.trim()) {
-      const match = ftsQuery(query.q);
-      if (!match) {
+      const search = ownerSearch(scope.ownerId, query.q);
+      if (!search) {
         return { items: [], nextCursor: null };
       }
+      // The owner is part of each MATCH: the index hands out only this owner's rows (the owner_id conditions
+      // outside stay as the scope's guarantee).
       rows = prepared(
         this.db,
         `SELECT ${COLUMNS} FROM threads t
          WHERE t.owner_id = @owner AND ${keyset}
-           AND (t.rowid IN (SELECT rowid FROM threads_fts WHERE threads_fts MATCH @match)
+           AND (t.rowid IN (SELECT rowid FROM threads_fts WHERE threads_fts MATCH @titles)
              OR t.id IN (SELECT m.thread_id FROM messages_fts f JOIN messages m ON m.seq = f.rowid
-                         WHERE messages_fts MATCH @match AND m.owner_id = @owner))
+                         WHERE messages_fts MATCH @messages AND m.owner_id = @owner))
          ORDER BY t.updated_at DESC, t.id DESC LIMIT @limit`,
-      ).all({ ...params, match }) as ThreadRow[];
+      ).all({ ...params, ...search }) as ThreadRow[];
     } else {
       rows = prepared(
         this.db,
