@@ -335,6 +335,28 @@ describe('ChatGateway', () => {
       expect(stranger.events()).toEqual([]);
     });
 
+    it('should relay reasoning deltas with kind "reasoning", apart from the answer', async () => {
+      const owner = await ctx.signUp();
+      const thread = await newThread(owner);
+      const socket = await open(owner);
+      await joined(socket, thread.id);
+      const key = script({ reasoning: ['Hmm', ', yes'], tokens: ['Sure', '.'] });
+
+      const ack = await socket.emitAck('message:send', { threadId: thread.id, content: key });
+      const { deltas, done } = await replyOf(socket, ack.assistantMessageId);
+
+      expect(deltas.map((d) => d.seq)).toEqual(seqs(1, deltas.length));
+      const reasoning = deltas.filter((d) => d.kind === 'reasoning');
+      expect(reasoning.map((d) => d.delta).join('')).toBe('Hmm, yes');
+      expect(
+        deltas
+          .filter((d) => d.kind === undefined)
+          .map((d) => d.delta)
+          .join(''),
+      ).toBe('Sure.');
+      expect(done.message).toMatchObject({ content: 'Sure.', reasoning: 'Hmm, yes' });
+    });
+
     it('should stop relaying to a tab that left the thread', async () => {
       const owner = await ctx.signUp();
       const thread = await newThread(owner);

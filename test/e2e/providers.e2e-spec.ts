@@ -1,6 +1,7 @@
 import { accountsOf, type TestAccount } from './auth.fixtures';
 import { httpClient, startApp, type TestApp } from '../support/app-harness';
 import { type FakeUpstream, startFakeUpstream } from '../support/fake-upstream';
+import { openSse, type SseEvent } from '../support/sse';
 
 const KEYS = { openai: 'sk-openai-e2e-0123456789', openrouter: 'sk-or-e2e-0123456789' };
 const GATEWAY_SECRET = 'gw-secret-e2e-0123456789';
@@ -166,11 +167,11 @@ describe('Several model providers', () => {
 
     const [reasoning, plain] = openai.chatRequests.map((r) => r.body);
     expect(reasoning).toMatchObject({ model: 'o3-mini', max_completion_tokens: 100 });
-    expect(reasoning.messages[0]).toEqual({ role: 'developer', content: 'Be brief.' });
+    expect(reasoning.messages![0]).toEqual({ role: 'developer', content: 'Be brief.' });
     expect(reasoning).not.toHaveProperty('temperature');
     expect(reasoning).not.toHaveProperty('max_tokens');
     expect(plain).toMatchObject({ model: 'gpt-4o-mini', max_tokens: 100, temperature: 0.4 });
-    expect(plain.messages[0]).toEqual({ role: 'system', content: 'Be brief.' });
+    expect(plain.messages![0]).toEqual({ role: 'system', content: 'Be brief.' });
   });
 
   it('should keep the other providers usable when one goes down mid-way', async () => {
@@ -184,5 +185,100 @@ describe('Several model providers', () => {
     expect(up.sent.body.assistantMessage).toMatchObject({ status: 'complete', content: 'You said: still there?' });
     const models = await request('GET', '/models', { token: alice.accessToken });
     expect(models.body.models.map((m: { id: string }) => m.id)).toContain('ollama/llama3.1:8b');
+  });
+
+  it('should stream reasoning deltas apart from the answer, store them, and never send them back as history', async () => {
+    const thread = await request('POST', '/threads', {
+      token: alice.accessToken,
+      body: { title: 'Thinking', model: 'openrouter/deepseek/deepseek-r1' },
+    });
+    openrouter.enqueue({
+      reasoning: ['The user', ' wants', ' a colour.'],
+      reasoningField: 'reasoning',
+      tokens: ['Blue', '.'],
+      tokenDelayMs: 5,
+    });
+
+    const stream = await openSse(`${app.url}/api/threads/${thread.body.id}/messages`, alice.accessToken, {
+      content: 'Pick a colour',
+    });
+    const events = await stream.all();
+
+    const deltas = events.filter((e) => e.event === 'delta').map((e) => e.data as Record<string, unknown>);
+    expect(deltas.map((d) => d.seq)).toEqual(deltas.map((_, i) => i + 1));
+    const joined = (kind: string | undefined) =>
+      deltas
+        .filter((d) => d.kind === kind)
+        .map((d) => d.delta)
+        .join('');
+    expect(joined('reasoning')).toBe('The user wants a colour.');
+    expect(joined(undefined)).toBe('Blue.');
+    expect(deltas.every((d) => d.kind === undefined || d.kind === 'reasoning')).toBe(true);
+    // All the thinking comes first here, so every reasoning delta precedes every answer delta.
+    expect(deltas.findLastIndex((d) => d.kind === 'reasoning')).toBeLessThan(deltas.findIndex((d) => !d.kind));
+    const done = (events.at(-1) as SseEvent).data;
+    expect(events.at(-1)?.event).toBe('done');
+    expect(done).toMatchObject({ content: 'Blue.', reasoning: 'The user wants a colour.', status: 'complete' });
+    const stored = await request('GET', `/threads/${thread.body.id}/messages`, { token: alice.accessToken });
+    expect(stored.body.items.map((m: { reasoning: string | null }) => m.reasoning)).toEqual([
+      null,
+      'The user wants a colour.',
+    ]);
+
+    const next = await request('POST', `/threads/${thread.body.id}/messages`, {
+      token: alice.accessToken,
+      body: { content: 'Why?' },
+    });
+    expect(next.status).toBe(201);
+    const history = openrouter.chatRequests.at(-1)!.body.messages!;
+    expect(history.map((m) => m.content)).toEqual(['Pick a colour', 'Blue.', 'Why?']);
+    expect(JSON.stringify(openrouter.chatRequests.at(-1)!.body)).not.toContain('wants a colour');
+  });
+});
+
+describe('A provider that reports no usage', () => {
+  let upstream: FakeUpstream;
+  let app: TestApp;
+  let request: ReturnType<typeof httpClient>;
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream({ models: ['llama3.1:8b'], defaults: { usage: null } });
+    app = await startApp({
+      PROVIDERS: 'ollama',
+      OLLAMA_BASE_URL: upstream.baseUrl,
+      USER_DAILY_TOKEN_LIMIT: '40',
+      OPENAI_MAX_RETRIES: '0',
+    });
+    request = httpClient(app.url);
+  });
+  afterAll(async () => {
+    await app.close();
+    await upstream.close();
+  });
+
+  it('should count the reply with the tokenizer, so that the daily quota still holds', async () => {
+    const bob = await accountsOf(request).signUp();
+    const thread = await request('POST', '/threads', { token: bob.accessToken, body: { title: 'Quota' } });
+    expect(thread.body.model).toBe('llama3.1:8b');
+    const long = 'Count every one of these words against my daily quota please, all of them, twice over.';
+
+    const first = await request('POST', `/threads/${thread.body.id}/messages`, {
+      token: bob.accessToken,
+      body: { content: long },
+    });
+
+    expect(first.status).toBe(201);
+    expect(upstream.chatRequests[0].body.stream_options).toEqual({ include_usage: true });
+    const usage = first.body.assistantMessage.usage as { promptTokens: number; completionTokens: number };
+    expect(usage.promptTokens).toBeGreaterThan(15);
+    expect(usage.completionTokens).toBeGreaterThan(15);
+    const me = await request('GET', '/auth/me', { token: bob.accessToken });
+    expect(me.body.usage.today.promptTokens + me.body.usage.today.completionTokens).toBeGreaterThanOrEqual(40);
+    const refused = await request('POST', `/threads/${thread.body.id}/messages`, {
+      token: bob.accessToken,
+      body: { content: 'one more?' },
+    });
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ error: 'quota_exceeded' });
   });
 });

@@ -193,7 +193,8 @@ let rawAckIds = 1_000_000;
 
 /** One reply as a socket saw it: its deltas in arrival order and the final message. */
 export interface ObservedReply {
-  deltas: { seq: number; delta: string }[];
+  /** `kind` only on reasoning deltas (`'reasoning'`), as the server sends it. */
+  deltas: { seq: number; delta: string; kind?: 'reasoning' }[];
   done: any;
 }
 
@@ -202,6 +203,6 @@ export async function replyOf(socket: TestSocket, messageId: string, timeoutMs =
   const done = await socket.next('message:done', (p: any) => p.message.id === messageId, timeoutMs);
   const deltas = socket
     .all('message:delta', (p: any) => p.messageId === messageId)
-    .map((p: any) => ({ seq: p.seq as number, delta: p.delta as string }));
-  return { deltas, done } satisfies ObservedReply;
+    .map((p: any) => ({ seq: p.seq as number, delta: p.delta as string, ...(p.kind ? { kind: p.kind } : {}) }));
+  return { deltas, done } as ObservedReply;
 }

@@ -21,6 +21,8 @@ export interface MessageView {
   parentId: string | null;
   role: MessageRole;
   content: string;
+  /** The model's thinking text, when its provider streams it apart; null otherwise. */
+  reasoning: string | null;
   model: string;
   status: MessageStatus;
   usage: TokenUsage | null;
@@ -50,6 +52,7 @@ export function toMessageView(message: MessageEntity): MessageView {
     parentId: message.parentId,
     role: message.role,
     content: message.content,
+    reasoning: message.reasoning,
     model: message.model,
     status: message.status,
     usage: message.usage,

@@ -418,6 +418,7 @@ export class ChatGateway
           messageId: event.messageId,
           seq: event.seq,
           delta: event.delta,
+          ...(event.kind ? { kind: event.kind } : {}),
         });
       case 'message:done':
         return emit('message:done', { threadId: event.threadId, message: event.message });

@@ -40,7 +40,14 @@ export interface ClientToServerEvents {
 /** server -> every socket that joined the thread, on any instance. */
 export interface ServerToClientEvents {
   'message:created': (payload: { threadId: string; message: MessageView }) => void;
-  'message:delta': (payload: { threadId: string; messageId: string; seq: number; delta: string }) => void;
+  /** `kind: 'reasoning'` for the model's thinking text (absent for the answer). */
+  'message:delta': (payload: {
+    threadId: string;
+    messageId: string;
+    seq: number;
+    delta: string;
+    kind?: 'reasoning';
+  }) => void;
   'message:done': (payload: { threadId: string; message: MessageView }) => void;
   'message:error': (payload: {
     threadId: string;

@@ -634,8 +634,11 @@ export function repositoryContract(adapter: string, mongodbUri: () => string | n
             status: 'complete',
           }),
         ).rejects.toThrow();
+        expect(message.reasoning).toBeNull();
         const partial = await r.messages.update(a, message.id, { content: 'Hel' });
-        expect(partial).toMatchObject({ content: 'Hel', status: 'streaming', usage: null });
+        expect(partial).toMatchObject({ content: 'Hel', reasoning: null, status: 'streaming', usage: null });
+        const thinking = await r.messages.update(a, message.id, { reasoning: 'The user greets; greet back.' });
+        expect(thinking).toMatchObject({ content: 'Hel', reasoning: 'The user greets; greet back.' });
         const done = await r.messages.update(a, message.id, {
           content: 'Hello',
           status: 'complete',
@@ -643,13 +646,17 @@ export function repositoryContract(adapter: string, mongodbUri: () => string | n
         });
         expect(done).toMatchObject({
           content: 'Hello',
+          reasoning: 'The user greets; greet back.',
           status: 'complete',
           usage: { promptTokens: 3, completionTokens: 2 },
         });
         await expect(r.messages.findById(a, message.id)).resolves.toMatchObject({
           content: 'Hello',
+          reasoning: 'The user greets; greet back.',
           status: 'complete',
         });
+        const [listed] = await r.messages.listTree(a, thread.id);
+        expect(listed.reasoning).toBe('The user greets; greet back.');
       });
 
       it('should round-trip unicode, emoji and very long content byte for byte', async () => {

@@ -32,6 +32,10 @@ export class MessagesController {
   @ApiProduces('application/json', 'text/event-stream')
   @ApiOperation({
     summary: 'Send a message and generate the reply: SSE with Accept: text/event-stream, else waits (201)',
+    description:
+      'SSE events: message, created, delta* ({ messageId, seq, delta, kind? }), then done or error. A delta with ' +
+      'kind "reasoning" carries the model\'s thinking text (reasoning_content / reasoning upstream), apart from the ' +
+      'answer; it is stored as the Message field reasoning (string | null) and never sent back to a model as history.',
   })
   async send(
     @CurrentUser() auth: AuthUser,

@@ -32,20 +32,26 @@ export interface RunOutcome {
   persisted: boolean;
 }
 
+type DeltaKind = 'content' | 'reasoning';
+
 /**
  * One assistant reply being generated: streams from the provider, publishes each delta with the next `seq`,
  * flushes the growing text at most every FLUSH_INTERVAL_MS, and writes the whole reply once at the end
- * (complete, stopped or error). Deltas arriving in the same I/O turn are coalesced into one event.
+ * (complete, stopped or error). Deltas of one kind arriving in the same I/O turn are coalesced into one event;
+ * reasoning text is published and stored apart from the answer (`kind: 'reasoning'`, `reasoning`).
  */
 export class GenerationRun {
   private readonly logger = new Logger(GenerationRun.name);
   private readonly abort = new AbortController();
   private content = '';
+  private reasoning = '';
   private seq = 0;
   private pending = '';
+  private pendingKind: DeltaKind = 'content';
   private emitScheduled = false;
   private flushTimer: NodeJS.Timeout | null = null;
   private flushedLength = 0;
+  private flushedReasoningLength = 0;
   private flushing: Promise<unknown> = Promise.resolve();
   private usage: TokenUsage | null = null;
   /** The reply reached `maxChars`. */
@@ -88,19 +94,23 @@ export class GenerationRun {
   async run(): Promise<RunOutcome> {
     let error: AppError | null = null;
     try {
-      for await (const event of this.provider.stream({
+      streaming: for await (const event of this.provider.stream({
         model: this.input.model,
         messages: this.input.turns,
         temperature: this.input.temperature,
         maxTokens: this.input.maxTokens,
         signal: this.abort.signal,
       })) {
-        if (event.type === 'delta') {
-          if (!this.onDelta(event.text)) {
-            break; // leaving the loop makes the provider close the upstream request
-          }
-        } else if (event.type === 'usage') {
-          this.usage = event.usage;
+        switch (event.type) {
+          case 'delta':
+          case 'reasoning':
+            if (!this.onDelta(event.text, event.type === 'delta' ? 'content' : 'reasoning')) {
+              break streaming; // leaving the loop makes the provider close the upstream request
+            }
+            break;
+          case 'usage':
+            this.usage = event.usage;
+            break;
         }
       }
     } catch (err) {
@@ -123,7 +133,7 @@ export class GenerationRun {
       this.logger.error({ err }, 'storing the reply failed');
       const failure = new AppError('internal', 'The reply could not be stored');
       outcome = {
-        message: { ...this.input.assistant, content: this.content, status: 'error' },
+        message: { ...this.input.assistant, content: this.content, reasoning: this.reasoning || null, status: 'error' },
         error: failure,
         persisted: false,
       };
@@ -139,17 +149,27 @@ export class GenerationRun {
   }
 
   /** Takes a delta; false when the reply reached its maximum size (the rest of the stream is not wanted). */
-  private onDelta(text: string): boolean {
+  private onDelta(text: string, kind: DeltaKind): boolean {
     if (!text) {
       return true;
     }
-    const room = this.input.maxChars - this.content.length;
+    // Thinking counts too: an upstream could stream reasoning for ever as well.
+    const room = this.input.maxChars - this.content.length - this.reasoning.length;
     if (text.length > room) {
       // A misbehaving upstream could stream for ever: keep what fits (never half a surrogate pair) and stop.
       text = text.slice(0, room).replace(/[\uD800-\uDBFF]$/, '');
       this.cut = true;
     }
-    this.content += text;
+    if (kind !== this.pendingKind) {
+      // Each event carries one kind: what is pending of the other goes out first, in order.
+      this.emitPending();
+      this.pendingKind = kind;
+    }
+    if (kind === 'reasoning') {
+      this.reasoning += text;
+    } else {
+      this.content += text;
+    }
     this.pending += text;
     if (!this.emitScheduled) {
       this.emitScheduled = true;
@@ -173,18 +193,20 @@ export class GenerationRun {
       messageId: this.messageId,
       seq: this.seq,
       delta,
+      ...(this.pendingKind === 'reasoning' ? { kind: 'reasoning' as const } : {}),
     });
   }
 
   private flush(): void {
     this.flushTimer = null;
-    if (this.content.length === this.flushedLength) {
+    if (this.content.length === this.flushedLength && this.reasoning.length === this.flushedReasoningLength) {
       return;
     }
     this.flushedLength = this.content.length;
-    const content = this.content;
+    this.flushedReasoningLength = this.reasoning.length;
+    const patch = { content: this.content, ...(this.reasoning ? { reasoning: this.reasoning } : {}) };
     this.flushing = this.flushing
-      .then(() => this.messages.update(this.input.scope, this.messageId, { content }))
+      .then(() => this.messages.update(this.input.scope, this.messageId, patch))
       .catch((err: unknown) => this.logger.warn({ err }, 'partial reply flush failed'));
   }
 
@@ -195,17 +217,20 @@ export class GenerationRun {
     }
     await this.flushing;
     const status = error ? 'error' : this.abort.signal.aborted ? 'stopped' : 'complete';
+    // The provider's numbers when it gave them; the tokenizer's otherwise (thinking is billed as completion).
     const usage = this.usage ?? {
       promptTokens: this.input.promptTokens,
-      completionTokens: this.input.countText(this.content),
+      completionTokens: this.input.countText(this.content) + this.input.countText(this.reasoning),
     };
+    const reasoning = this.reasoning || null;
     const updated = await this.messages.update(this.input.scope, this.messageId, {
       content: this.content,
+      ...(reasoning ? { reasoning } : {}),
       status,
       usage,
     });
     // Without a row (the thread was deleted meanwhile) report what was generated all the same.
-    const stored = updated ?? { ...this.input.assistant, content: this.content, status, usage };
+    const stored = updated ?? { ...this.input.assistant, content: this.content, reasoning, status, usage };
     if (error) {
       this.bus.publish({
         type: 'message:error',

@@ -72,7 +72,11 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
         if (stale) {
           this.writeInFlight(multi, event.threadId);
         } else {
-          multi.hset(metaKey(event.threadId), 'seq', String(event.seq)).append(contentKey(event.threadId), event.delta);
+          multi.hset(metaKey(event.threadId), 'seq', String(event.seq));
+          // Only the answer is kept for other instances' snapshots; the reasoning arrives whole with the reply.
+          if (event.kind !== 'reasoning') {
+            multi.append(contentKey(event.threadId), event.delta);
+          }
           const now = Date.now();
           if (now - (this.expiryRefreshedAt.get(event.threadId) ?? 0) >= EXPIRY_REFRESH_MS) {
             this.expiryRefreshedAt.set(event.threadId, now);

@@ -49,7 +49,12 @@ export async function streamReply(
     (event) => {
       switch (event.type) {
         case 'message:delta':
-          write(res, 'delta', { messageId: event.messageId, seq: event.seq, delta: event.delta });
+          write(res, 'delta', {
+            messageId: event.messageId,
+            seq: event.seq,
+            delta: event.delta,
+            ...(event.kind ? { kind: event.kind } : {}),
+          });
           return;
         case 'message:done':
           write(res, 'done', event.message);

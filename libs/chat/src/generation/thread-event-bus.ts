@@ -90,7 +90,11 @@ export class ThreadEventBus {
       case 'message:delta': {
         const reply = this.inFlight.get(event.threadId);
         if (reply && reply.messageId === event.messageId) {
-          reply.content += event.delta;
+          if (event.kind === 'reasoning') {
+            reply.reasoning = (reply.reasoning ?? '') + event.delta;
+          } else {
+            reply.content += event.delta;
+          }
           reply.seq = event.seq;
         }
         break;

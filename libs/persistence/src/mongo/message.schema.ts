@@ -9,6 +9,7 @@ export interface MessageDoc {
   parentId: string | null;
   role: MessageRole;
   content: string;
+  reasoning?: string | null;
   model: string;
   status: MessageStatus;
   /** Usage is both token counts or neither (null). */
@@ -28,6 +29,7 @@ export const messageSchema = new Schema<MessageDoc>(
     role: { type: String, enum: ['user', 'assistant'], required: true },
     // A streaming reply starts empty, so content is not `required` (mongoose rejects '' for required strings).
     content: { type: String, default: '' },
+    reasoning: { type: String, default: null },
     model: { type: String, default: '' },
     status: { type: String, enum: ['complete', 'streaming', 'stopped', 'error'], required: true },
     promptTokens: { type: Number, default: null },

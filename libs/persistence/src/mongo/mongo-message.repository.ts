@@ -17,6 +17,7 @@ function toMessage(doc: MessageDoc): MessageEntity {
     parentId: doc.parentId ?? null,
     role: doc.role,
     content: doc.content,
+    reasoning: doc.reasoning ?? null,
     model: doc.model,
     status: doc.status,
     usage: prompt === null || completion === null ? null : { promptTokens: prompt, completionTokens: completion },
@@ -44,6 +45,7 @@ export class MongoMessageRepository extends MessageRepository {
       parentId: input.parentId,
       role: input.role,
       content: input.content,
+      reasoning: null,
       model: input.model,
       status: input.status,
       promptTokens: input.usage?.promptTokens ?? null,
@@ -84,11 +86,14 @@ export class MongoMessageRepository extends MessageRepository {
   async update(
     scope: OwnerScope,
     id: string,
-    patch: Partial<Pick<MessageEntity, 'content' | 'status' | 'usage'>>,
+    patch: Partial<Pick<MessageEntity, 'content' | 'reasoning' | 'status' | 'usage'>>,
   ): Promise<MessageEntity | null> {
     const set: Partial<MessageDoc> = { updatedAt: new Date() };
     if (patch.content !== undefined && patch.content !== null) {
       set.content = patch.content;
+    }
+    if (patch.reasoning !== undefined && patch.reasoning !== null) {
+      set.reasoning = patch.reasoning;
     }
     if (patch.status !== undefined && patch.status !== null) {
       set.status = patch.status;

@@ -65,6 +65,8 @@ export interface MessageEntity {
   parentId: string | null;
   role: MessageRole;
   content: string;
+  /** A reply's thinking text, when the provider streams it apart from the answer; never sent back to a model. */
+  reasoning: string | null;
   model: string;
   status: MessageStatus;
   usage: TokenUsage | null;

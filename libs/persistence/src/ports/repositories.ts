@@ -191,7 +191,7 @@ export abstract class MessageRepository {
   abstract update(
     scope: OwnerScope,
     id: string,
-    patch: Partial<Pick<MessageEntity, 'content' | 'status' | 'usage'>>,
+    patch: Partial<Pick<MessageEntity, 'content' | 'reasoning' | 'status' | 'usage'>>,
   ): Promise<MessageEntity | null>;
   /**
    * The branch from the root to `leafId`, newest `limit` messages older than `before` (a message id on that

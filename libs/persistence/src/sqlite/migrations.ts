@@ -215,4 +215,8 @@ export const MIGRATIONS: string[] = [
     INSERT INTO threads_fts (rowid, owner_id, title) VALUES (new.rowid, new.owner_id, new.title);
   END;
   `,
+  // 7: a reply's reasoning ("thinking") text, kept apart from its content (not indexed for search).
+  `
+  ALTER TABLE messages ADD COLUMN reasoning TEXT;
+  `,
 ];

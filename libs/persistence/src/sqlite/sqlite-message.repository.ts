@@ -11,6 +11,7 @@ interface MessageRow {
   parent_id: string | null;
   role: MessageRole;
   content: string;
+  reasoning: string | null;
   model: string;
   status: MessageStatus;
   prompt_tokens: number | null;
@@ -28,6 +29,7 @@ function toMessage(row: MessageRow): MessageEntity {
     parentId: row.parent_id,
     role: row.role,
     content: row.content,
+    reasoning: row.reasoning,
     model: row.model,
     status: row.status,
     usage:
@@ -48,7 +50,7 @@ const CHAIN = `WITH RECURSIVE chain(id, parent_id, depth) AS (
 )`;
 
 const COLUMNS =
-  'id, thread_id, owner_id, parent_id, role, content, model, status, prompt_tokens, completion_tokens, client_message_id, created_at, updated_at';
+  'id, thread_id, owner_id, parent_id, role, content, reasoning, model, status, prompt_tokens, completion_tokens, client_message_id, created_at, updated_at';
 
 export class SqliteMessageRepository extends MessageRepository {
   constructor(private readonly db: Db) {
@@ -116,12 +118,13 @@ export class SqliteMessageRepository extends MessageRepository {
   async update(
     scope: OwnerScope,
     id: string,
-    patch: Partial<Pick<MessageEntity, 'content' | 'status' | 'usage'>>,
+    patch: Partial<Pick<MessageEntity, 'content' | 'reasoning' | 'status' | 'usage'>>,
   ): Promise<MessageEntity | null> {
     const row = prepared(
       this.db,
       `UPDATE messages SET
          content = COALESCE(@content, content),
+         reasoning = COALESCE(@reasoning, reasoning),
          status = COALESCE(@status, status),
          prompt_tokens = CASE WHEN @setUsage = 1 THEN @promptTokens ELSE prompt_tokens END,
          completion_tokens = CASE WHEN @setUsage = 1 THEN @completionTokens ELSE completion_tokens END,
@@ -131,6 +134,7 @@ export class SqliteMessageRepository extends MessageRepository {
       id,
       owner: scope.ownerId,
       content: patch.content ?? null,
+      reasoning: patch.reasoning ?? null,
       status: patch.status ?? null,
       setUsage: patch.usage === undefined ? 0 : 1,
       promptTokens: patch.usage?.promptTokens ?? null,
