@@ -153,6 +153,29 @@ describe(ModelCatalog.name, () => {
       expect(catalog.status()[0]).toMatchObject({ status: 'ok', models: 1 });
     });
 
+    it('should ask a provider that keeps failing less and less often, up to the five-minute TTL', async () => {
+      provider.answer = async () => Promise.reject(new Error('no /models here'));
+      const catalog = new TestCatalog(provider, config({ models: [{ id: 'fixed' }] }));
+      const askedAfter = async (ms: number) => {
+        const before = provider.calls;
+        catalog.time += ms;
+        await catalog.refreshStale();
+        return provider.calls - before;
+      };
+
+      expect(await askedAfter(0)).toBe(1);
+      expect(await askedAfter(MODEL_LIST_RETRY_MS - 1)).toBe(0);
+      expect(await askedAfter(1)).toBe(1);
+      expect(await askedAfter(2 * MODEL_LIST_RETRY_MS - 1)).toBe(0);
+      expect(await askedAfter(1)).toBe(1);
+      for (let i = 0; i < 5; i++) {
+        await askedAfter(MODEL_LIST_TTL_MS);
+      }
+      expect(await askedAfter(MODEL_LIST_TTL_MS - 1)).toBe(0);
+      expect(await askedAfter(1)).toBe(1);
+      expect((await catalog.list()).models).toEqual([model('fixed')]);
+    });
+
     it('should fall back to DEFAULT_MODEL alone when the first discovery fails', async () => {
       provider.answer = async () => Promise.reject(new Error('connection refused'));
       const catalog = new TestCatalog(provider, config({ defaultModel: 'llama3.1:8b' }));

@@ -7,7 +7,7 @@ import { DescribedUpstreamError } from './upstream-failure';
 
 /** How long a discovered list is trusted. */
 export const MODEL_LIST_TTL_MS = 5 * 60_000;
-/** After a failed discovery, how long before the provider is asked again. */
+/** After a failed discovery, how long before the provider is asked again (doubled per failure, up to the TTL). */
 export const MODEL_LIST_RETRY_MS = 30_000;
 
 /** A provider's last discovery, as `/api/health` reports it: no key, header, URL or upstream body. */
@@ -34,6 +34,7 @@ export class ProviderModels {
   private inFlight: Promise<void> | null = null;
   private state: Omit<ProviderStatus, 'name' | 'models'> = { status: 'pending', checkedAt: null };
   private failure: AppError | null = null;
+  private failures = 0;
 
   constructor(
     readonly entry: ProviderEntry,
@@ -99,10 +100,17 @@ export class ProviderModels {
       this.expiresAt = this.now() + MODEL_LIST_TTL_MS;
       this.state = { status: 'ok', checkedAt: new Date(this.now()).toISOString() };
       this.failure = null;
+      this.failures = 0;
     } catch (err) {
-      this.expiresAt = this.now() + MODEL_LIST_RETRY_MS;
+      // A provider that stays down (or has no /models at all) is asked less and less often, and logged once.
+      this.failures += 1;
+      this.expiresAt = this.now() + Math.min(MODEL_LIST_TTL_MS, MODEL_LIST_RETRY_MS * 2 ** (this.failures - 1));
       this.failure = err instanceof AppError ? new AppError(err.code, err.message, err.extra) : null;
+      const repeated = this.state.status === 'error' && this.state.error === describe(err);
       this.state = { status: 'error', checkedAt: new Date(this.now()).toISOString(), error: describe(err) };
+      if (repeated) {
+        return;
+      }
       const serving = this.entry.models
         ? '; offering its configured models'
         : this.discovered
