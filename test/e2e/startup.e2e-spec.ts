@@ -6,15 +6,37 @@ describe('server start-up', () => {
     ['a non-numeric PORT', { PORT: 'abc' }, 'PORT must be an integer'],
     ['a malformed MONGODB_URI', { MONGODB_URI: 'not-a-url' }, 'MONGODB_URI must be a URL'],
     ['production without JWT_SECRET', { NODE_ENV: 'production' }, 'JWT_SECRET is required when NODE_ENV=production'],
-  ])('should refuse %s with one line and exit code 1', async (_name, env, message) => {
-    const result = await runServer({ DATA_DIR: tempDir(), ...env });
+  ])(
+    'should refuse %s with one line and exit code 1',
+    async (_name, env, message) => {
+      const result = await runServer({ DATA_DIR: tempDir(), ...env });
+      expect(result.code).toBe(1);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(message);
+      expect(result.stderr).not.toMatch(/\bat \S+ \(/); // no stack trace
+      expect(result.stdout).toBe('');
+    },
+    30_000,
+  );
+
+  it('should refuse a provider configuration with one line per problem, never echoing a header value', async () => {
+    const result = await runServer({
+      DATA_DIR: tempDir(),
+      PROVIDERS: 'openai,openrouter,openai',
+      OPENAI_BASE_URL: 'https://api.openai.com/v1',
+      OPENROUTER_HEADERS: '{"X-Secret": "hdr-s3cret"',
+    });
+
     expect(result.code).toBe(1);
-    const lines = result.stderr.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain(message);
-    expect(result.stderr).not.toMatch(/\bat \S+ \(/); // no stack trace
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringContaining('OPENROUTER_BASE_URL is required for provider "openrouter"'),
+      'confab: invalid configuration: OPENROUTER_HEADERS must be a JSON object (it is not valid JSON)',
+      'confab: invalid configuration: PROVIDERS names "openai" twice',
+    ]);
+    expect(result.stderr).not.toContain('hdr-s3cret');
     expect(result.stdout).toBe('');
-  });
+  }, 30_000);
 
   it('should serve health on the embedded database and keep data across a restart', async () => {
     const dataDir = tempDir();

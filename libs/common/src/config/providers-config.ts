@@ -53,7 +53,9 @@ export function parseProviders(env: Env, defaults: { timeoutMs: number }, proble
     const prefix = providerEnvPrefix(name);
     const baseUrl = str(`${prefix}_BASE_URL`);
     if (baseUrl === undefined) {
-      problems.push(`${prefix}_BASE_URL is required for provider "${name}" (e.g. https://api.openai.com/v1)`);
+      problems.push(
+        `${prefix}_BASE_URL is required for provider "${name}" (its OpenAI-compatible endpoint, e.g. http://ollama:11434/v1)`,
+      );
     } else if (!isHttpUrl(baseUrl)) {
       problems.push(`${prefix}_BASE_URL must be a URL starting with http:// or https://`);
     }
