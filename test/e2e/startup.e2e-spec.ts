@@ -66,9 +66,9 @@ describe('server start-up', () => {
       body: JSON.stringify({ title: 'Kept' }),
     });
     const thread = (await created.json()) as { id: string };
-    // SIGTERM runs the shutdown hooks: the database is closed cleanly, which removes SQLite's WAL file.
+    // SIGTERM drains, then closes the app: the database is closed cleanly, which removes SQLite's WAL file.
     expect(existsSync(`${dataDir}/confab.db-wal`)).toBe(true);
-    await expect(first.stop('SIGTERM')).resolves.toEqual({ code: null, signal: 'SIGTERM' });
+    await expect(first.stop('SIGTERM')).resolves.toEqual({ code: 0, signal: null });
     expect(existsSync(`${dataDir}/confab.db-wal`)).toBe(false);
     const secret = readFileSync(`${dataDir}/jwt-secret`, 'utf8');
     const second = await startServer({ DATA_DIR: dataDir, BCRYPT_COST: '4' });

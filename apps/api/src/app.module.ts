@@ -3,7 +3,16 @@ import { AuthModule } from '@app/auth';
 import { ChatModule } from '@app/chat';
 import { GatewayModule } from '@app/gateway';
 import { OpenAiApiModule } from '@app/openai-api';
-import { AppConfig, ConfigModule, REDACTED, REDACTED_LOG_PATHS, RedisModule, redactedRequest } from '@app/common';
+import {
+  AppConfig,
+  ConfigModule,
+  DrainModule,
+  MetricsModule,
+  REDACTED,
+  REDACTED_LOG_PATHS,
+  RedisModule,
+  redactedRequest,
+} from '@app/common';
 import { PersistenceModule } from '@app/persistence';
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
@@ -12,6 +21,7 @@ import type { IncomingMessage } from 'node:http';
 import { ApiIndexController } from './api-index.controller';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
+import { MetricsListener } from './metrics/metrics-listener';
 
 const REQUEST_ID = /^[\w-]{1,64}$/;
 
@@ -22,6 +32,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        MetricsModule,
+        DrainModule,
         LoggerModule.forRoot({
           pinoHttp: {
             level: config.logLevel,
@@ -46,6 +58,7 @@ export class AppModule {
         OpenAiApiModule,
       ],
       controllers: [ApiIndexController, HealthController, MetricsController],
+      providers: [MetricsListener],
     };
   }
 }

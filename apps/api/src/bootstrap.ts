@@ -1,5 +1,6 @@
 import {
   type AppConfig,
+  ConfabMetrics,
   createValidationPipe,
   HttpExceptionFilter,
   JSON_TOO_DEEP_TYPE,
@@ -34,11 +35,11 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): SIGTERM drains first (see shutdown.ts, wired in main.ts), then closes the app.
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   app.use(securityHeaders());
-  app.use(httpMetrics());
+  app.use(httpMetrics(app.get(ConfabMetrics)));
   app.use(requireJsonBodies);
   // The first parser that reads a body wins (body-parser skips a request already read).
   app.use('/api/auth', jsonBodyParser(AUTH_BODY_LIMIT));

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '@app/common';
 import { config as readDotenv } from 'dotenv';
 import { Logger } from 'nestjs-pino';
 import { createApp } from './bootstrap';
+import { drainOnSignals } from './shutdown';
 
 async function main(): Promise<void> {
   readDotenv({ quiet: true });
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const app = await createApp(config);
+  drainOnSignals(app, config);
   await app.listen(config.port, config.host);
   const logger = app.get(Logger);
   logger.log(`confab listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`);

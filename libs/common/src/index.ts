@@ -12,3 +12,5 @@ export * from './redis/redis.module';
 export * from './validation/json-depth';
 export * from './validation/validation';
 export * from './time/utc-day';
+export * from './lifecycle/drain-state';
+export * from './metrics/confab-metrics';

@@ -8,8 +8,18 @@ import {
   toMessageView,
   toThreadView,
 } from '@app/chat';
-import { AppError, jsonTooDeepError, prototypeKeyDetails, validationDetails, valueTooDeep } from '@app/common';
-import { Logger, type OnModuleDestroy } from '@nestjs/common';
+import {
+  APP_CONFIG,
+  type AppConfig,
+  AppError,
+  ConfabMetrics,
+  DrainState,
+  jsonTooDeepError,
+  prototypeKeyDetails,
+  validationDetails,
+  valueTooDeep,
+} from '@app/common';
+import { Inject, Logger, type OnModuleDestroy } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -87,6 +97,9 @@ export class ChatGateway
     private readonly threads: ThreadService,
     private readonly generation: GenerationService,
     private readonly bus: ThreadEventBus,
+    private readonly drainState: DrainState,
+    private readonly metrics: ConfabMetrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   afterInit(server: ChatServer): void {
@@ -99,6 +112,9 @@ export class ChatGateway
       );
     });
     this.unsubscribe.push(
+      // Shutting down: tell every socket here at once (sends are refused from now on); the connections are closed
+      // when the app closes after the grace, and clients reconnect (to another instance behind a load balancer).
+      this.drainState.onDrain(() => server.local.emit('server:draining', { graceMs: this.config.shutdownGraceMs })),
       this.bus.subscribe((event) => this.relay(event)),
       this.accountEvents.on((event) => {
         if (event.type !== 'revoked') {
@@ -118,6 +134,7 @@ export class ChatGateway
   }
 
   handleConnection(socket: ChatSocket): void {
+    this.metrics.openSockets.inc();
     void socket.join(userRoom(socket.data.user.userId));
     this.armExpiry(socket, socket.data.expiresAt);
   }
@@ -127,6 +144,7 @@ export class ChatGateway
       return;
     }
     clearTimeout(socket.data.expiry);
+    this.metrics.openSockets.dec();
     socket.data.release();
     this.dropPendingOf(socket);
   }

@@ -56,4 +56,6 @@ export interface ServerToClientEvents {
   }) => void;
   'thread:updated': (payload: { thread: ThreadView }) => void;
   'thread:deleted': (payload: { threadId: string }) => void;
+  /** To every socket of an instance that got SIGTERM: new sends are refused; the connection closes after `graceMs`. */
+  'server:draining': (payload: { graceMs: number }) => void;
 }

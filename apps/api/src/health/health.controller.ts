@@ -1,6 +1,6 @@
 import { ModelCatalog } from '@app/ai';
 import { Public } from '@app/auth';
-import { RedisConnections } from '@app/common';
+import { DrainState, RedisConnections } from '@app/common';
 import { DatabaseHealth } from '@app/persistence';
 import { Controller, Get, HttpCode, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -14,6 +14,7 @@ export class HealthController {
     private readonly database: DatabaseHealth,
     private readonly redis: RedisConnections,
     private readonly catalog: ModelCatalog,
+    private readonly drain: DrainState,
   ) {}
 
   @Get()
@@ -34,8 +35,13 @@ export class HealthController {
 
   @Get('ready')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Readiness: 503 until the database answers' })
+  @ApiOperation({ summary: 'Readiness: 503 until the database answers, and at once when the server starts draining' })
   async ready(@Res({ passthrough: true }) res: Response) {
+    if (this.drain.draining) {
+      // SIGTERM received: the load balancer should stop routing here while running replies finish.
+      res.status(503);
+      return { status: 'draining', database: this.database.kind, redis: await this.redis.ping() };
+    }
     const databaseUp = await this.database.ping();
     if (!databaseUp) {
       res.status(503);

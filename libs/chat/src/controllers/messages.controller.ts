@@ -1,5 +1,6 @@
 import { AcceptsApiKey, type AuthUser, CurrentUser } from '@app/auth';
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@app/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { RegenerateDto, SendMessageDto } from '../dto/send-message.dto';
@@ -18,6 +19,7 @@ export class MessagesController {
     private readonly messages: MessageService,
     private readonly generation: GenerationService,
     private readonly follower: ReplyFollower,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Get('messages')
@@ -72,7 +74,7 @@ export class MessagesController {
 
   private async respond(auth: AuthUser, req: Request, res: Response, started: Started): Promise<void> {
     if (req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream') {
-      await streamReply(res, auth.userId, started, this.follower);
+      await streamReply(res, auth.userId, started, this.follower, this.config.ssePingIntervalMs);
       return;
     }
     res.status(201).json(await this.follower.outcome(auth.userId, started));

@@ -23,6 +23,8 @@ export interface RunInput {
   /** Tokens of the prompt as counted locally, used when the provider reports no usage. */
   promptTokens: number;
   countText: (text: string) => number;
+  /** Called once, with the milliseconds from the provider call to the first token. */
+  onFirstToken?: (elapsedMs: number) => void;
 }
 
 export interface RunOutcome {
@@ -56,6 +58,7 @@ export class GenerationRun {
   private usage: TokenUsage | null = null;
   /** The reply reached `maxChars`. */
   private cut = false;
+  private startedAt = 0;
   readonly done: Promise<RunOutcome>;
   private resolveDone!: (outcome: RunOutcome) => void;
 
@@ -93,6 +96,7 @@ export class GenerationRun {
 
   async run(): Promise<RunOutcome> {
     let error: AppError | null = null;
+    this.startedAt = performance.now();
     try {
       streaming: for await (const event of this.provider.stream({
         model: this.input.model,
@@ -159,6 +163,9 @@ export class GenerationRun {
       // A misbehaving upstream could stream for ever: keep what fits (never half a surrogate pair) and stop.
       text = text.slice(0, room).replace(/[\uD800-\uDBFF]$/, '');
       this.cut = true;
+    }
+    if (this.content.length === 0 && this.reasoning.length === 0) {
+      this.input.onFirstToken?.(performance.now() - this.startedAt);
     }
     if (kind !== this.pendingKind) {
       // Each event carries one kind: what is pending of the other goes out first, in order.

@@ -1,5 +1,5 @@
 import { AccountEvents, type AuthUser } from '@app/auth';
-import { APP_CONFIG, AppError, type AppConfig, utcDayBounds } from '@app/common';
+import { APP_CONFIG, AppError, type AppConfig, ConfabMetrics, DrainState, utcDayBounds } from '@app/common';
 import { fitContext, generateTitle, ModelCatalog, ModelProvider, TokenCounter, type ChatTurn } from '@app/ai';
 import {
   MessageRepository,
@@ -21,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import type { GenerationOptionsDto, RegenerateDto, SendMessageDto } from '../dto/send-message.dto';
 import { toMessageView, toThreadView } from '../presenters';
 import { DEFAULT_TITLE, ThreadService } from '../thread.service';
-import { GenerationRun } from './generation-run';
+import { GenerationRun, type RunOutcome } from './generation-run';
 import { LEASE_MS, LEASE_RENEW_MS } from './lease';
 import { StatelessCompletion } from './stateless-completion';
 import { ThreadEventBus } from './thread-event-bus';
@@ -63,6 +63,8 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
   private readonly completions = new Set<{ ownerId: string; abort: AbortController }>();
   /** Each run with what follows it (usage, the lease), until it is all done. */
   private readonly executions = new Set<Promise<void>>();
+  /** Sends and regenerations admitted before a drain began and not yet running (see `drain`). */
+  private admitted = 0;
   private unsubscribeStop?: () => void;
 
   constructor(
@@ -76,6 +78,8 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     private readonly tokens: TokenCounter,
     private readonly bus: ThreadEventBus,
     private readonly accountEvents: AccountEvents,
+    private readonly drainState: DrainState,
+    private readonly metrics: ConfabMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -126,7 +130,54 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     await Promise.all([...this.executions]);
   }
 
+  /**
+   * The drain after SIGTERM (new sends are already refused by `DrainState`): lets the replies running here finish
+   * for up to `graceMs`, then stops the rest, which stores each with its partial text, and waits until all is stored.
+   */
+  async drain(graceMs: number): Promise<void> {
+    const deadline = Date.now() + graceMs;
+    while (this.runs.size > 0 || this.executions.size > 0 || this.admitted > 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        break;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...[...this.runs.values()].map((run) => run.done), ...this.executions]),
+        // A send admitted just before the drain may not have created its run yet: look again shortly.
+        new Promise((resolve) => (timer = setTimeout(resolve, this.admitted > 0 ? Math.min(left, 50) : left))),
+      ]);
+      clearTimeout(timer);
+    }
+    const late = [...this.runs.values()];
+    if (late.length > 0) {
+      this.logger.warn(`shutdown grace over: stopping ${late.length} replies and storing them as they are`);
+    }
+    late.forEach((run) => run.stop());
+    await Promise.all(late.map((run) => run.done));
+    await Promise.all([...this.executions]);
+  }
+
   async send(auth: AuthUser, threadId: string, dto: SendMessageDto): Promise<Started> {
+    return this.admit(() => this.startSend(auth, threadId, dto));
+  }
+
+  async regenerate(auth: AuthUser, threadId: string, dto: RegenerateDto): Promise<Started> {
+    return this.admit(() => this.startRegenerate(auth, threadId, dto));
+  }
+
+  /** Refuses new generations while draining (`unavailable`: the client retries on another instance). */
+  private async admit(start: () => Promise<Started>): Promise<Started> {
+    this.drainState.assertAccepting();
+    this.admitted += 1;
+    try {
+      return await start();
+    } finally {
+      this.admitted -= 1;
+    }
+  }
+
+  private async startSend(auth: AuthUser, threadId: string, dto: SendMessageDto): Promise<Started> {
     const thread = await this.threadService.find(auth, threadId);
     const scope = ownerScope(auth.userId);
     if (dto.clientMessageId) {
@@ -173,7 +224,7 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     }
   }
 
-  async regenerate(auth: AuthUser, threadId: string, dto: RegenerateDto): Promise<Started> {
+  private async startRegenerate(auth: AuthUser, threadId: string, dto: RegenerateDto): Promise<Started> {
     const thread = await this.threadService.find(auth, threadId);
     const scope = ownerScope(auth.userId);
     const answerId = dto.messageId ?? thread.activeLeafId;
@@ -288,12 +339,14 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
         promptTokens: context.promptTokens,
         maxChars: this.config.maxReplyChars,
         countText: (text) => this.tokens.countText(text),
+        onFirstToken: (ms) => this.metrics.timeToFirstToken.observe({ model }, ms / 1000),
       },
       this.provider,
       this.messages,
       this.bus,
     );
     this.runs.set(thread.id, run);
+    this.metrics.activeGenerations.inc();
     this.bus.publish({ type: 'message:created', threadId: thread.id, message: run.view(assistant) });
     // Started on the next turn of the event loop, so the caller can subscribe to the run first.
     setImmediate(() => {
@@ -321,6 +374,7 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     }, LEASE_RENEW_MS);
     try {
       const outcome = await run.run();
+      this.record(outcome);
       if (outcome.persisted && outcome.message.usage) {
         await this.usage.add(auth.userId, outcome.message.usage, new Date());
       }
@@ -332,7 +386,19 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     } finally {
       clearInterval(renew);
       this.runs.delete(thread.id);
+      this.metrics.activeGenerations.dec();
       await this.threads.releaseGenerationLease(scope, thread.id, holder).catch(() => undefined);
+    }
+  }
+
+  private record({ message, error }: RunOutcome): void {
+    this.metrics.generations.inc({ outcome: message.status });
+    if (message.usage) {
+      this.metrics.tokensStreamed.inc({ model: message.model }, message.usage.completionTokens);
+    }
+    // `internal` is our own failure to store the reply; every other error code comes from the provider call.
+    if (error && error.code !== 'internal') {
+      this.metrics.upstreamErrors.inc({ code: error.code });
     }
   }
 

@@ -3,8 +3,6 @@ import { toMessageView } from '../presenters';
 import type { Started } from './generation.service';
 import type { ReplyFollower } from './reply-follower';
 
-const HEARTBEAT_MS = 15_000;
-
 function write(res: Response, event: string, data: unknown): void {
   res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
@@ -12,13 +10,16 @@ function write(res: Response, event: string, data: unknown): void {
 /**
  * Streams one reply as Server-Sent Events: `message`, `created` (with the text so far when a retry joins a reply
  * under way), `delta`*, then `done` or `error`. A client that disconnects only stops listening; the generation
- * goes on (POST /stop stops it).
+ * goes on (POST /stop stops it). A `: ping` comment every `pingIntervalMs` (SSE_PING_INTERVAL) keeps proxies and
+ * load balancers from closing the response while the model is silent; `X-Accel-Buffering: no` stops nginx from
+ * buffering it.
  */
 export async function streamReply(
   res: Response,
   ownerId: string,
   started: Started,
   follower: ReplyFollower,
+  pingIntervalMs: number,
 ): Promise<void> {
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
@@ -29,7 +30,7 @@ export async function streamReply(
   res.socket?.setNoDelay(true);
   write(res, 'message', toMessageView(started.userMessage));
 
-  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  const heartbeat = setInterval(() => res.write(': ping\n\n'), pingIntervalMs);
   let detach: (() => void) | null = null;
   let closed = false;
   res.on('close', () => {

@@ -69,6 +69,14 @@ export interface AppConfig {
   loginMaxDelayMs: number;
   logLevel: string;
   webDir: string | null;
+  /** After SIGTERM, how long running replies may finish before they are stopped and stored as they are. */
+  shutdownGraceMs: number;
+  /** Bearer token `/metrics` requires; null: none (then in production metrics are served only on `metricsPort`). */
+  metricsToken: string | null;
+  /** A separate listener for `/metrics` only (kept off the public port); null: none. */
+  metricsPort: number | null;
+  /** How often SSE responses send a `: ping` comment so proxies and load balancers keep them open. */
+  ssePingIntervalMs: number;
 }
 
 /** Injection token for the parsed configuration. */

@@ -109,6 +109,24 @@ describe(loadConfig.name, () => {
     expect(problems[0]).toMatch(message);
   });
 
+  it('should default and validate the operations settings', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() })).toMatchObject({
+      shutdownGraceMs: 25_000,
+      metricsToken: null,
+      metricsPort: null,
+      ssePingIntervalMs: 15_000,
+    });
+    expect(
+      loadConfig({ DATA_DIR: dataDir(), SHUTDOWN_GRACE: '40s', METRICS_PORT: '9464', SSE_PING_INTERVAL: '5s' }),
+    ).toMatchObject({ shutdownGraceMs: 40_000, metricsPort: 9464, ssePingIntervalMs: 5000 });
+    expect(problemsOf({ SHUTDOWN_GRACE: 'soon', METRICS_TOKEN: 'short', METRICS_PORT: '3000' })).toEqual([
+      'METRICS_TOKEN must be at least 16 characters long',
+      'METRICS_PORT must differ from PORT',
+      'SHUTDOWN_GRACE must be a duration such as 15m, 12h or 30d (got "soon")',
+    ]);
+    expect(problemsOf({ METRICS_PORT: '0' })).toEqual(['METRICS_PORT must be an integer from 1 to 65535 (got "0")']);
+  });
+
   it('should report every problem at once and never echo a connection string', () => {
     const problems = problemsOf({ PORT: 'x', MONGODB_URI: 'postgres://user:s3cret@db/x', NODE_ENV: 'production' });
     expect(problems).toHaveLength(3);

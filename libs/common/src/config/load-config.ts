@@ -141,6 +141,15 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
     problems.push('JWT_SECRET is required when NODE_ENV=production (for example: openssl rand -hex 32)');
   }
 
+  const metricsToken = str('METRICS_TOKEN') ?? null;
+  if (metricsToken !== null && metricsToken.length < 16) {
+    problems.push('METRICS_TOKEN must be at least 16 characters long');
+  }
+  const metricsPort = str('METRICS_PORT') === undefined ? null : int('METRICS_PORT', 0, 1, 65535);
+  if (metricsPort !== null && metricsPort === port) {
+    problems.push('METRICS_PORT must differ from PORT');
+  }
+
   const config: AppConfig = {
     nodeEnv,
     port,
@@ -171,6 +180,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
     loginMaxDelayMs: boundedDuration('LOGIN_MAX_DELAY', '10s', 60_000),
     logLevel,
     webDir: webDirOf(str('WEB_DIR'), cwd),
+    shutdownGraceMs: duration('SHUTDOWN_GRACE', '25s'),
+    metricsToken,
+    metricsPort,
+    ssePingIntervalMs: duration('SSE_PING_INTERVAL', '15s'),
   };
   if (problems.length > 0) {
     throw new ConfigError(problems);
