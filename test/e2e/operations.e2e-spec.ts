@@ -42,7 +42,10 @@ describe('operations: metrics and liveness', () => {
       const failed = await openSse(`${app.url}/api/threads/${await newThread()}/messages`, alice.accessToken, {
         content: 'fail',
       });
-      expect((await failed.all()).at(-1)).toMatchObject({ event: 'error', data: { error: { code: 'upstream_error' } } });
+      expect((await failed.all()).at(-1)).toMatchObject({
+        event: 'error',
+        data: { error: { code: 'upstream_error' } },
+      });
 
       const anonymous = await fetch(`${app.url}/metrics`);
       expect(anonymous.status).toBe(401);
