@@ -8,6 +8,12 @@ import { depthLimitedParser } from './depth-limited-parser';
 
 /** The largest socket packet accepted: room for the longest valid message with JSON escaping. */
 export const MAX_SOCKET_PAYLOAD_BYTES = 1_000_000;
+/**
+ * Engine.IO heartbeat: a ping every 20 s, and a connection is dropped after 20 s without the pong. Every proxy on
+ * the way must allow longer silences than the interval (AWS ALB idle timeout, nginx proxy_read_timeout).
+ */
+export const SOCKET_PING_INTERVAL_MS = 20_000;
+export const SOCKET_PING_TIMEOUT_MS = 20_000;
 
 /**
  * Socket.IO server options for every gateway: CORS for the handshake from CORS_ORIGINS (same origin only when
@@ -33,8 +39,8 @@ export class ConfabIoAdapter extends IoAdapter {
       path: '/socket.io',
       maxHttpBufferSize: MAX_SOCKET_PAYLOAD_BYTES,
       parser: depthLimitedParser,
-      pingInterval: 20_000,
-      pingTimeout: 20_000,
+      pingInterval: SOCKET_PING_INTERVAL_MS,
+      pingTimeout: SOCKET_PING_TIMEOUT_MS,
       cors: origins.length > 0 ? { origin: origins.includes('*') ? true : origins, credentials: false } : undefined,
       allowRequest: (req, callback) => {
         // Same origin only unless CORS_ORIGINS says otherwise; non-browser clients send no Origin.

@@ -2,3 +2,4 @@ export * from './ports/entities';
 export * from './ports/owner-scope';
 export * from './ports/repositories';
 export * from './persistence.module';
+export * from './sqlite/sqlite-backup';
