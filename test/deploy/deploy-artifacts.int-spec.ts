@@ -1,7 +1,8 @@
 import { SOCKET_PING_INTERVAL_MS } from '@app/gateway';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import {
   durationMs,
@@ -189,6 +190,7 @@ describe('deployment files', () => {
           expect(String(env[name])).toMatch(new RegExp(`^\\$\\{${name}:\\?.+\\}$`));
         }
         expect(env.NODE_ENV).toBe('production');
+        expect(service.env_file).toEqual(['.env']);
         expect(durationMs(service.stop_grace_period as string)).toBeGreaterThanOrEqual(
           durationMs(String(env.SHUTDOWN_GRACE).replace(/^\$\{\w+:-(.*)\}$/, '$1')) + 5000,
         );
@@ -212,20 +214,28 @@ describe('deployment files', () => {
         expect(process.env.CI).not.toBe('true');
         return;
       }
-      const out = execFileSync(client[0], [...client.slice(1), '-f', file, 'config'], {
-        cwd: root,
-        env: { PATH: process.env.PATH ?? '', JWT_SECRET: 'j'.repeat(40) },
-        encoding: 'utf8',
-      });
-      expect(out).toContain('services:');
-      const missing = spawnSync(client[0], [...client.slice(1), '-f', file, 'config'], {
-        cwd: root,
-        env: { PATH: process.env.PATH ?? '' },
-        encoding: 'utf8',
-      });
+      // A project folder as a self-hoster has it: the files, and .env copied from .env.example.
+      const project = mkdtempSync(join(tmpdir(), 'confab-compose-'));
+      for (const path of [file, 'Dockerfile', 'deploy/nginx/confab.conf']) {
+        mkdirSync(dirname(join(project, path)), { recursive: true });
+        copyFileSync(resolve(root, path), join(project, path));
+      }
+      const config = () =>
+        spawnSync(client[0], [...client.slice(1), '-f', file, 'config'], {
+          cwd: project,
+          env: { PATH: process.env.PATH ?? '' },
+          encoding: 'utf8',
+        });
+      writeFileSync(join(project, '.env'), `${envExample}\nJWT_SECRET=${'j'.repeat(40)}\n`);
+      const ok = config();
+      expect(ok.stderr).not.toMatch(/error|invalid/i);
+      expect(ok.status).toBe(0);
+      expect(ok.stdout).toContain('services:');
+      writeFileSync(join(project, '.env'), envExample);
+      const missing = config();
       expect(missing.status).not.toBe(0);
       expect(missing.stderr).toContain('set JWT_SECRET in .env');
-    });
+    }, 60_000);
   });
 
   describe('docker-compose.yml (scaled out)', () => {
