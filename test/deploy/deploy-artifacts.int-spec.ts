@@ -85,6 +85,10 @@ describe('deployment files', () => {
   it('should know the schema (sanity: the recorder sees the variables every file is checked against)', () => {
     expect(VARIABLES).toEqual(expect.arrayContaining(['PORT', 'JWT_SECRET', 'MONGODB_URI', 'SHUTDOWN_GRACE']));
     expect(REQUIRED).toEqual(['JWT_SECRET']);
+    expect(schemaVariables({ PROVIDERS: 'openrouter' })).toEqual(
+      expect.arrayContaining(['OPENROUTER_BASE_URL', 'OPENROUTER_API_KEY', 'OPENROUTER_MODELS']),
+    );
+    expect(VARIABLES).not.toContain('OPENROUTER_API_KEY');
   });
 
   describe('Dockerfile', () => {
@@ -329,9 +333,11 @@ describe('deployment files', () => {
       expect(task.requiresCompatibilities).toEqual(['FARGATE']);
       expect(task.networkMode).toBe('awsvpc');
       const names = [...Object.keys(env), ...secrets];
+      // With PROVIDERS set, its <NAME>_* variables are schema variables too.
+      const known = env.PROVIDERS ? schemaVariables({ PROVIDERS: env.PROVIDERS }) : VARIABLES;
       expect(new Set(names).size).toBe(names.length);
       for (const name of names) {
-        expect({ name, known: VARIABLES.includes(name) }).toEqual({ name, known: true });
+        expect({ name, known: known.includes(name) }).toEqual({ name, known: true });
       }
       expect(env.NODE_ENV).toBe('production');
       expect(env.TRUST_PROXY).toBe('1');

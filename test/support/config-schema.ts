@@ -4,14 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * Every environment variable the configuration schema reads, found by running `loadConfig` over an environment
+ * Every environment variable the configuration schema reads (with `given` set, e.g. `{ PROVIDERS: 'a,b' }`), found by running `loadConfig` over an environment
  * that records each name asked for: the schema itself is the list, so documents checked against it cannot drift.
  */
-export function schemaVariables(): string[] {
+export function schemaVariables(given: Record<string, string> = {}): string[] {
   const read = new Set<string>();
   const base: Record<string, string> = {
     DATA_DIR: mkdtempSync(join(tmpdir(), 'confab-schema-')),
     JWT_SECRET: 's'.repeat(40),
+    // e.g. PROVIDERS, whose names make the schema read <NAME>_BASE_URL, <NAME>_API_KEY...
+    ...given,
   };
   const env = new Proxy(base, {
     get(target, name) {
@@ -21,7 +23,14 @@ export function schemaVariables(): string[] {
       return typeof name === 'string' ? target[name] : undefined;
     },
   });
-  loadConfig(env);
+  try {
+    loadConfig(env);
+  } catch (err) {
+    // Problems with the values do not matter here: every name was read before they were reported.
+    if (!(err instanceof ConfigError)) {
+      throw err;
+    }
+  }
   return [...read].sort();
 }
 
