@@ -168,7 +168,7 @@ describe('drain on SIGTERM', () => {
     });
   }, 40_000);
 
-  it('should leave a reply killed mid-stream (SIGKILL) to be marked interrupted at the next start', async () => {
+  it('should leave a reply killed mid-stream (SIGKILL) that the next start marks interrupted', async () => {
     const dataDir = tempDir();
     const server = await start(serverEnv(upstream, dataDir));
     const { token, threads } = await userWithThreads(server, 1);
@@ -186,8 +186,8 @@ describe('drain on SIGTERM', () => {
       content: string;
     };
     expect(row).toMatchObject({ status: 'streaming', content: 'kept partial ' });
-    // The next start marks replies whose writer has been silent for longer than two leases (another instance
-    // might still be running a fresher one): age this one as if the restart came a few minutes later.
+    // A reply counts as interrupted once its generation has stopped renewing its lease (another instance might still
+    // be running a fresher one): age this one as if the restart came a few minutes later.
     db.prepare('UPDATE messages SET updated_at = updated_at - 300000 WHERE id = ?').run(row.id);
     db.close();
 
