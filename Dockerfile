@@ -1,5 +1,6 @@
 # confab: one image for every deployment (docker compose, AWS ECS/Fargate, any container runtime).
 # Build: docker build -t confab .   Run: docker run -p 3000:3000 -e JWT_SECRET=... -v confab-data:/data confab
+# No BuildKit-only syntax, so every builder can build it (the manifests are copied first: their layers stay cached).
 # Stages: `build` compiles the server (and the web app when apps/web exists) with every dependency; `deps` installs
 # the production dependencies alone (native addons compiled for this image); `runtime` holds only those two results.
 ARG NODE_IMAGE=node:24-bookworm-slim
@@ -13,7 +14,7 @@ WORKDIR /app
 
 FROM toolchain AS build
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 COPY . .
 # `npm run build` builds the server and, once it exists, the web app into apps/web/dist; the folder is made either
 # way so that the runtime stage can copy it (the server serves it only when it holds an index.html).
@@ -21,7 +22,7 @@ RUN npm run build && mkdir -p apps/web/dist
 
 FROM toolchain AS deps
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM ${NODE_IMAGE} AS runtime
 # tini as PID 1: forwards SIGTERM to Node (which then drains, see SHUTDOWN_GRACE) and reaps zombies.

@@ -108,6 +108,15 @@ describe('operations: metrics and liveness', () => {
     controller.abort();
   });
 
+  it('should document the drain refusal of sends in the OpenAPI document', async () => {
+    const doc = (await (await fetch(`${app.url}/api/docs-json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>>;
+    };
+    for (const path of ['/api/threads/{id}/messages', '/api/threads/{id}/regenerate']) {
+      expect(doc.paths[path].post.responses['503'].description).toContain('shutting down');
+    }
+  });
+
   it('should serve no metrics in production without METRICS_TOKEN or METRICS_PORT', async () => {
     const prod = await startApp(PRODUCTION);
     try {

@@ -1,7 +1,7 @@
 import { AcceptsApiKey, type AuthUser, CurrentUser } from '@app/auth';
 import { APP_CONFIG, type AppConfig } from '@app/common';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { RegenerateDto, SendMessageDto } from '../dto/send-message.dto';
 import { ListMessagesQuery } from '../dto/thread.dto';
@@ -9,6 +9,9 @@ import { GenerationService, type Started } from '../generation/generation.servic
 import { ReplyFollower } from '../generation/reply-follower';
 import { streamReply } from '../generation/sse-responder';
 import { MessageService } from '../message.service';
+
+/** OpenAPI: what a send during a drain answers. */
+const DRAINING = '`unavailable`: this instance is shutting down (Retry-After: 1); retry, another instance takes it';
 
 @ApiTags('messages')
 @ApiBearerAuth()
@@ -31,6 +34,7 @@ export class MessagesController {
   }
 
   @Post('messages')
+  @ApiServiceUnavailableResponse({ description: DRAINING })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiOperation({
     summary: 'Send a message and generate the reply: SSE with Accept: text/event-stream, else waits (201)',
@@ -50,6 +54,7 @@ export class MessagesController {
   }
 
   @Post('regenerate')
+  @ApiServiceUnavailableResponse({ description: DRAINING })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiOperation({
     summary: 'A new answer as a sibling of messageId (default: the active answer), made the active branch',
