@@ -100,6 +100,7 @@ describe('drain on SIGTERM', () => {
     const server = await start(serverEnv(upstream, dataDir));
     const { token, threads } = await userWithThreads(server, 3);
     const socket = await connect(server.url, token);
+    const apiKey = (await json(server, 'POST', '/auth/me/keys', token, { name: 'drain' })).body.key as string;
     const tokens = Array.from({ length: 16 }, (_, i) => `t${i} `);
     upstream.enqueue({ tokens, tokenDelayMs: 100 });
     const stream = await openSse(`${server.url}/api/threads/${threads[0]}/messages`, token, { content: 'long one' });
@@ -122,6 +123,13 @@ describe('drain on SIGTERM', () => {
     expect(refusedSse.errorBody).toMatchObject({ error: 'unavailable' });
     const ack = await socket.emitAck('message:send', { threadId: threads[2], content: 'socket' });
     expect(ack).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    const openai = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: 'stateless' }] }),
+    });
+    expect(openai.status).toBe(503);
+    expect(await openai.json()).toMatchObject({ error: { code: 'unavailable' } });
 
     const events = await stream.all();
     const done = events.at(-1)!;

@@ -136,24 +136,29 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
    */
   async drain(graceMs: number): Promise<void> {
     const deadline = Date.now() + graceMs;
-    while (this.runs.size > 0 || this.executions.size > 0 || this.admitted > 0) {
+    while (this.runs.size > 0 || this.executions.size > 0 || this.admitted > 0 || this.completions.size > 0) {
       const left = deadline - Date.now();
       if (left <= 0) {
         break;
       }
+      // A send admitted just before the drain may not have created its run yet, and a stateless completion (/v1)
+      // has no promise to wait on: look again shortly.
+      const poll = this.admitted > 0 || this.completions.size > 0;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.allSettled([...[...this.runs.values()].map((run) => run.done), ...this.executions]),
-        // A send admitted just before the drain may not have created its run yet: look again shortly.
-        new Promise((resolve) => (timer = setTimeout(resolve, this.admitted > 0 ? Math.min(left, 50) : left))),
+        new Promise((resolve) => (timer = setTimeout(resolve, poll ? Math.min(left, 50) : left))),
       ]);
       clearTimeout(timer);
     }
     const late = [...this.runs.values()];
-    if (late.length > 0) {
-      this.logger.warn(`shutdown grace over: stopping ${late.length} replies and storing them as they are`);
+    if (late.length + this.completions.size > 0) {
+      this.logger.warn(
+        `shutdown grace over: stopping ${late.length} replies (stored as they are) and ${this.completions.size} completions`,
+      );
     }
     late.forEach((run) => run.stop());
+    this.completions.forEach((completion) => completion.abort.abort());
     await Promise.all(late.map((run) => run.done));
     await Promise.all([...this.executions]);
   }
@@ -259,6 +264,7 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
    * model's window, never cut silently), the same provider port. Throws before anything streams when refused.
    */
   async complete(auth: AuthUser, input: CompletionInput): Promise<StatelessCompletion> {
+    this.drainState.assertAccepting();
     await this.checkQuota(auth);
     const model = await this.catalog.resolve(input.model);
     const promptTokens = this.tokens.countTurns(input.messages);
