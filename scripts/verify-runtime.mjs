@@ -81,7 +81,8 @@ child.stderr.on('data', (d) => (output += d));
 const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
 const url = `http://127.0.0.1:${port}`;
 
-const deadline = Date.now() + 30_000;
+// Generous: on a loaded CI machine loading the server alone can take tens of seconds.
+const deadline = Date.now() + 90_000;
 let health = null;
 while (!health) {
   if (child.exitCode !== null) {
@@ -96,7 +97,7 @@ while (!health) {
     // not listening yet
   }
   if (!health && Date.now() > deadline) {
-    fail(`no answer on /api/health within 30 s:\n${output}`);
+    fail(`no answer on /api/health within 90 s:\n${output}`);
   }
   await new Promise((r) => setTimeout(r, 100));
 }
