@@ -46,8 +46,12 @@ describe('admin API', () => {
           threadCount: 1,
           apiKeyCount: 0,
           usage: { promptTokens: 7, completionTokens: 3 },
+          usageToday: { promptTokens: 7, completionTokens: 3 },
+          lastActiveAt: expect.any(String),
         },
       ]);
+      // Signing up started a session: that is the last activity.
+      expect(Date.now() - new Date(first.body.items[0].lastActiveAt).getTime()).toBeLessThan(60_000);
       expect(first.body.nextCursor).toEqual(expect.any(String));
       const second = await as(admin).get(`/admin/users?q=${tag}&limit=1&cursor=${first.body.nextCursor}`);
       expect(second.body.items.map((u: { id: string }) => u.id)).toEqual([older.id]);
@@ -168,6 +172,42 @@ describe('admin API', () => {
       });
       expect(mine[4]).toMatchObject({ actorId: null, meta: { email: user.email, reason: 'wrong_password' } });
       expect(JSON.stringify(res.body)).not.toContain('wrong password');
+    });
+
+    it('should filter by actor or target, by id or email, and name both by their email', async () => {
+      const user = await ctx.signUp();
+      const bystander = await ctx.signUp();
+      await as(admin).patch(`/admin/users/${user.id}`, { disabled: true });
+      await as(admin).patch(`/admin/users/${bystander.id}`, { disabled: true });
+      const byTarget = await as(admin).get(`/admin/audit?target=${encodeURIComponent(user.email.toUpperCase())}`);
+      expect(byTarget.status).toBe(200);
+      expect(byTarget.body.items.map((e: { action: string }) => e.action)).toEqual([
+        'admin.user_updated',
+        'auth.signup',
+      ]);
+      expect(byTarget.body.items[0]).toMatchObject({
+        actorId: admin.id,
+        actorEmail: admin.email,
+        targetId: user.id,
+        targetEmail: user.email,
+      });
+      const byActor = await as(admin).get(`/admin/audit?actor=${admin.id}&limit=100`);
+      const targets = (byActor.body.items as { actorId: string; targetId: string }[]).map((e) => e.targetId);
+      expect(targets).toEqual(expect.arrayContaining([user.id, bystander.id]));
+      expect(byActor.body.items.every((e: { actorId: string }) => e.actorId === admin.id)).toBe(true);
+      const both = await as(admin).get(`/admin/audit?actor=${admin.email}&target=${bystander.id}`);
+      expect(both.body.items.map((e: { targetId: string }) => e.targetId)).toEqual([bystander.id]);
+      expect((await as(admin).get('/admin/audit?actor=nobody@example.com')).body).toEqual({
+        items: [],
+        nextCursor: null,
+      });
+      const bad = await as(admin).get('/admin/audit?target=not-an-id');
+      expect(bad.status).toBe(400);
+      expect(bad.body.details).toEqual([{ field: 'target', message: expect.stringContaining('user id or an email') }]);
+      // Once the account is gone its entries stay, without an email to show.
+      await as(admin).delete(`/admin/users/${user.id}`);
+      const gone = await as(admin).get(`/admin/audit?target=${user.id}`);
+      expect(gone.body.items[0]).toMatchObject({ action: 'admin.user_deleted', targetId: user.id, targetEmail: null });
     });
 
     it('should page with a cursor', async () => {

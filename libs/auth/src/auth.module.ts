@@ -8,6 +8,8 @@ import { AuthController } from './account/auth.controller';
 import { ProfileController } from './account/profile.controller';
 import { ProfileService } from './account/profile.service';
 import { SessionIssuer } from './account/session-issuer';
+import { SessionsController } from './account/sessions.controller';
+import { SessionsService } from './account/sessions.service';
 import { ApiKeyService } from './api-key/api-key.service';
 import { ApiKeyVerifier } from './api-key/api-key-verifier';
 import { ApiKeysController } from './api-key/api-keys.controller';
@@ -40,7 +42,7 @@ import { TokenVerifier } from './token/token-verifier';
       }),
     }),
   ],
-  controllers: [AuthController, ProfileController, ApiKeysController, AdminController],
+  controllers: [AuthController, ProfileController, SessionsController, ApiKeysController, AdminController],
   providers: [
     AccessTokens,
     ApiKeyVerifier,
@@ -54,6 +56,7 @@ import { TokenVerifier } from './token/token-verifier';
     SessionIssuer,
     AccountService,
     ProfileService,
+    SessionsService,
     LastAdminRule,
     AdminService,
     { provide: APP_GUARD, useClass: AuthGuard },

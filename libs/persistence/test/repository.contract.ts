@@ -171,6 +171,55 @@ export function repositoryContract(adapter: string, mongodbUri: () => string | n
         });
       });
 
+      it('should report tokens today (UTC) and the last activity of sessions and API keys in the list', async () => {
+        const tag = `act${Date.now().toString(36)}`;
+        const idle = await newUser({ name: `${tag} idle` });
+        const busy = await newUser({ name: `${tag} busy` });
+        const now = new Date();
+        await r.usage.add(busy.id, { promptTokens: 4, completionTokens: 1 }, now);
+        await r.usage.add(
+          busy.id,
+          { promptTokens: 40, completionTokens: 10 },
+          new Date(now.getTime() - 2 * 86_400_000),
+        );
+        const session = await r.sessions.create({
+          userId: busy.id,
+          tokenHash: `act-${busy.id}`,
+          expiresAt: new Date(now.getTime() + 60_000),
+        });
+        const key = await r.apiKeys.create(
+          { userId: busy.id, name: 'k', prefix: 'cfk_act', secretHash: `act-key-${busy.id}`, expiresAt: null },
+          10,
+        );
+        const keyUse = new Date(session.lastUsedAt.getTime() + 5_000);
+        await r.apiKeys.touch(key!.id, keyUse, keyUse);
+        const page = await r.users.list({ limit: 10, q: tag, now });
+        const byId = new Map(page.items.map((u) => [u.id, u]));
+        expect(byId.get(busy.id)).toMatchObject({
+          usage: { promptTokens: 44, completionTokens: 11 },
+          usageToday: { promptTokens: 4, completionTokens: 1 },
+          lastActiveAt: keyUse,
+        });
+        expect(byId.get(idle.id)).toMatchObject({
+          usageToday: { promptTokens: 0, completionTokens: 0 },
+          lastActiveAt: null,
+        });
+        const yesterday = await r.users.list({ limit: 10, q: tag, now: new Date(now.getTime() - 86_400_000) });
+        expect(yesterday.items.find((u) => u.id === busy.id)?.usageToday).toEqual({
+          promptTokens: 0,
+          completionTokens: 0,
+        });
+      });
+
+      it('should find several users by id at once, ignoring unknown ids', async () => {
+        const a = await newUser();
+        const b = await newUser();
+        const found = await r.users.findByIds([a.id, b.id, newIdLike() + 'abcdefgh', '{"$ne": null}']);
+        expect(found.map((u) => u.id).sort()).toEqual([a.id, b.id].sort());
+        expect(found.find((u) => u.id === a.id)).toMatchObject({ email: a.email });
+        await expect(r.users.findByIds([])).resolves.toEqual([]);
+      });
+
       it('should count users and admins', async () => {
         const before = await r.users.count();
         const admins = await r.users.countAdmins();
@@ -986,6 +1035,13 @@ export function repositoryContract(adapter: string, mongodbUri: () => string | n
         await expect(r.usage.forDay(user.id, today)).resolves.toEqual({ promptTokens: 11, completionTokens: 7 });
         await expect(r.usage.forDay(user.id, yesterday)).resolves.toEqual({ promptTokens: 100, completionTokens: 50 });
         await expect(r.usage.total(user.id)).resolves.toEqual({ promptTokens: 111, completionTokens: 57 });
+        const daily = await r.usage.daily(user.id, new Date(today.getTime() - 29 * 86_400_000), today);
+        expect(daily).toEqual([
+          { day: yesterday.toISOString().slice(0, 10), usage: { promptTokens: 100, completionTokens: 50 } },
+          { day: today.toISOString().slice(0, 10), usage: { promptTokens: 11, completionTokens: 7 } },
+        ]);
+        await expect(r.usage.daily(user.id, today, today)).resolves.toEqual([daily[1]]);
+        await expect(r.usage.daily(other.id, yesterday, yesterday)).resolves.toEqual([]);
         const all = await r.usage.totalAll();
         expect(all.promptTokens - allBefore.promptTokens).toBe(1111);
         const recent = await r.usage.totalAll(new Date(today.getTime() - 1000));

@@ -14,6 +14,7 @@ import { Client, type ClientInfo } from '../decorators/client.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { ChangePasswordDto, DeleteAccountDto } from '../dto/credentials.dto';
 import { UpdateProfileDto } from '../dto/profile.dto';
+import { UsageHistoryView } from '../dto/account-activity.dto';
 import { ProfileView } from '../dto/responses.dto';
 import { UserView } from '../user/user.view';
 import { AccountExport } from './account-export';
@@ -33,6 +34,15 @@ export class ProfileController {
   @ApiOkResponse({ type: ProfileView })
   get(@CurrentUser() auth: AuthUser) {
     return this.profile.get(auth);
+  }
+
+  @Get('me/usage')
+  @ApiOperation({
+    summary: 'Token usage today and in total, the daily limit and what is left of it, and each of the last 30 UTC days',
+  })
+  @ApiOkResponse({ type: UsageHistoryView })
+  usage(@CurrentUser() auth: AuthUser) {
+    return this.profile.usageHistory(auth);
   }
 
   @Patch('me')

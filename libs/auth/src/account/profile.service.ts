@@ -1,4 +1,4 @@
-import { AppError } from '@app/common';
+import { APP_CONFIG, type AppConfig, AppError, DAY_MS, utcDayKey } from '@app/common';
 import {
   MessageRepository,
   ownerScope,
@@ -8,13 +8,14 @@ import {
   type UserEntity,
   UserRepository,
 } from '@app/persistence';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { LastAdminRule } from '../admin/last-admin.rule';
 import { AuditTrail } from '../audit/audit-trail';
 import type { AuthUser } from '../auth-user';
 import type { ClientInfo } from '../decorators/client.decorator';
 import type { ChangePasswordDto, DeleteAccountDto } from '../dto/credentials.dto';
 import type { UpdateProfileDto } from '../dto/profile.dto';
+import { USAGE_HISTORY_DAYS, type UsageHistoryView } from '../dto/account-activity.dto';
 import type { ProfileView } from '../dto/responses.dto';
 import { AccountEvents } from '../events/account-events';
 import { PasswordHasher } from '../password/password-hasher';
@@ -26,6 +27,7 @@ import { type AccountExport, toExportedThread } from './account-export';
 @Injectable()
 export class ProfileService {
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly users: UserRepository,
     private readonly sessions: SessionRepository,
     private readonly threads: ThreadRepository,
@@ -42,6 +44,33 @@ export class ProfileService {
     const user = await this.userOf(auth);
     const [today, total] = await Promise.all([this.usage.forDay(user.id, new Date()), this.usage.total(user.id)]);
     return { ...toUserView(user), usage: { today, total } };
+  }
+
+  /** Today, in total, the daily limit and what is left of it, and each of the last 30 UTC days (zeros filled in). */
+  async usageHistory(auth: AuthUser): Promise<UsageHistoryView> {
+    const user = await this.userOf(auth);
+    const now = new Date();
+    const from = new Date(now.getTime() - (USAGE_HISTORY_DAYS - 1) * DAY_MS);
+    const [today, total, daily] = await Promise.all([
+      this.usage.forDay(user.id, now),
+      this.usage.total(user.id),
+      this.usage.daily(user.id, from, now),
+    ]);
+    const byDay = new Map(daily.map((d) => [d.day, d.usage]));
+    const days = Array.from({ length: USAGE_HISTORY_DAYS }, (_, i) => {
+      const date = utcDayKey(from.getTime() + i * DAY_MS);
+      const usage = byDay.get(date);
+      return { date, promptTokens: usage?.promptTokens ?? 0, completionTokens: usage?.completionTokens ?? 0 };
+    });
+    const limit = this.config.userDailyTokenLimit > 0 ? this.config.userDailyTokenLimit : null;
+    const spent = today.promptTokens + today.completionTokens;
+    return {
+      today,
+      total,
+      dailyLimit: limit,
+      remainingToday: limit === null ? null : Math.max(0, limit - spent),
+      days,
+    };
   }
 
   async update(auth: AuthUser, dto: UpdateProfileDto): Promise<UserView> {

@@ -1,4 +1,4 @@
-import { AppError, DEFAULT_PAGE_SIZE, isId } from '@app/common';
+import { AppError, DAY_MS, DEFAULT_PAGE_SIZE, isId } from '@app/common';
 import {
   type AuditEntry,
   AuditRepository,
@@ -18,8 +18,6 @@ import type { AdminUserPageView, AuditEntryView, AuditPageView, StatsView } from
 import { AccountEvents } from '../events/account-events';
 import { toAdminUserView, toUserView, type UserView } from '../user/user.view';
 import { LastAdminRule } from './last-admin.rule';
-
-const DAY_MS = 86_400_000;
 
 /** The admin API. Who may call it is decided by the guard (`@AdminOnly()`); the caller is passed for the audit log. */
 @Injectable()
@@ -99,9 +97,39 @@ export class AdminService {
     });
   }
 
+  /** The log, newest first, optionally about one actor or target (by id or email), with their current emails. */
   async auditLog(_actor: AuthUser, query: AuditQueryDto): Promise<AuditPageView> {
-    const page = await this.auditEntries.list({ limit: query.limit ?? DEFAULT_PAGE_SIZE, cursor: query.cursor });
-    return { items: page.items.map(toAuditEntryView), nextCursor: page.nextCursor };
+    const [actorId, targetId] = await Promise.all([
+      this.userIdOf('actor', query.actor),
+      this.userIdOf('target', query.target),
+    ]);
+    if (actorId === null || targetId === null) {
+      return { items: [], nextCursor: null }; // an email nobody has: nothing was done by or to it
+    }
+    const page = await this.auditEntries.list({
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+      cursor: query.cursor,
+      actorId,
+      targetId,
+    });
+    const ids = new Set(page.items.flatMap((e) => [e.actorId, e.targetId]).filter((id) => id !== null));
+    const emails = new Map((await this.users.findByIds([...ids])).map((u) => [u.id, u.email]));
+    return { items: page.items.map((e) => toAuditEntryView(e, emails)), nextCursor: page.nextCursor };
+  }
+
+  /** A filter value: undefined when absent, the id for an id or a known email, null for an unknown email. */
+  private async userIdOf(field: string, value: string | undefined): Promise<string | undefined | null> {
+    const trimmed = value?.trim();
+    if (!trimmed) {
+      return undefined;
+    }
+    if (trimmed.includes('@')) {
+      return (await this.users.findByEmail(trimmed))?.id ?? null;
+    }
+    if (!isId(trimmed)) {
+      throw AppError.validation([{ field, message: `${field} must be a user id or an email` }]);
+    }
+    return trimmed;
   }
 
   async stats(_actor: AuthUser): Promise<StatsView> {
@@ -133,12 +161,14 @@ export class AdminService {
   }
 }
 
-function toAuditEntryView(entry: AuditEntry): AuditEntryView {
+function toAuditEntryView(entry: AuditEntry, emails: Map<string, string>): AuditEntryView {
   return {
     id: entry.id,
     actorId: entry.actorId,
+    actorEmail: entry.actorId === null ? null : (emails.get(entry.actorId) ?? null),
     action: entry.action,
     targetId: entry.targetId,
+    targetEmail: entry.targetId === null ? null : (emails.get(entry.targetId) ?? null),
     ip: entry.ip,
     meta: entry.meta,
     createdAt: entry.createdAt.toISOString(),

@@ -12,6 +12,8 @@ export type AuditAction =
   | 'auth.password_check_failed'
   | 'auth.api_key_created'
   | 'auth.api_key_revoked'
+  | 'auth.session_revoked'
+  | 'auth.sessions_revoked'
   | 'user.self_deleted'
   | 'admin.user_updated'
   | 'admin.user_deleted';

@@ -28,7 +28,19 @@ export class ListUsersQueryDto extends PageQueryDto {
   q?: string;
 }
 
-export class AuditQueryDto extends PageQueryDto {}
+export class AuditQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ description: 'Only what this user did: a user id or an email' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(320)
+  actor?: string;
+
+  @ApiPropertyOptional({ description: 'Only what was done to this user: a user id or an email' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(320)
+  target?: string;
+}
 
 export class UpdateUserDto {
   @ApiPropertyOptional({ enum: ['user', 'admin'] })

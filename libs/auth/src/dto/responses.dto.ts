@@ -28,7 +28,11 @@ export class AuditEntryView {
   @ApiProperty({ type: String, nullable: true, description: 'Who acted (null: an anonymous caller)' })
   actorId!: string | null;
   @ApiProperty({ example: 'admin.user_updated' }) action!: string;
+  @ApiProperty({ type: String, nullable: true, description: "The actor's email, while the account exists" })
+  actorEmail!: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'The user acted upon' }) targetId!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "The target's email, while the account exists" })
+  targetEmail!: string | null;
   @ApiProperty({ type: String, nullable: true }) ip!: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) meta!: Record<string, unknown>;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;

@@ -13,6 +13,8 @@ const entity: UserWithStats = {
   threadCount: 3,
   apiKeyCount: 2,
   usage: { promptTokens: 10, completionTokens: 20 },
+  usageToday: { promptTokens: 1, completionTokens: 2 },
+  lastActiveAt: new Date('2024-02-03T04:05:06.000Z'),
 };
 
 describe(toUserView.name, () => {
@@ -30,6 +32,9 @@ describe(toUserView.name, () => {
       threadCount: 3,
       apiKeyCount: 2,
       usage: { promptTokens: 10, completionTokens: 20 },
+      usageToday: { promptTokens: 1, completionTokens: 2 },
+      lastActiveAt: '2024-02-03T04:05:06.000Z',
     });
+    expect(toAdminUserView({ ...entity, lastActiveAt: null }).lastActiveAt).toBeNull();
   });
 });

@@ -20,6 +20,14 @@ export class AdminUserView extends UserView {
   @ApiProperty() threadCount!: number;
   @ApiProperty({ description: 'Personal API keys the user holds' }) apiKeyCount!: number;
   @ApiProperty({ type: TokenUsageView }) usage!: TokenUsage;
+  @ApiProperty({ type: TokenUsageView, description: 'Since midnight UTC' }) usageToday!: TokenUsage;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'The latest sign-in, token refresh or API key use; null when never',
+  })
+  lastActiveAt!: string | null;
 }
 
 /** Picks the contract's fields one by one, so a field added to the entity is never sent by accident. */
@@ -40,5 +48,7 @@ export function toAdminUserView(user: UserWithStats): AdminUserView {
     threadCount: user.threadCount,
     apiKeyCount: user.apiKeyCount,
     usage: { promptTokens: user.usage.promptTokens, completionTokens: user.usage.completionTokens },
+    usageToday: { promptTokens: user.usageToday.promptTokens, completionTokens: user.usageToday.completionTokens },
+    lastActiveAt: user.lastActiveAt?.toISOString() ?? null,
   };
 }

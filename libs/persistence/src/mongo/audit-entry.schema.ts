@@ -25,3 +25,6 @@ export const auditEntrySchema = new Schema<AuditEntryDoc>(
 );
 
 auditEntrySchema.index({ createdAt: -1, _id: -1 });
+// The admin console filters the log by who acted or whom it was about.
+auditEntrySchema.index({ actorId: 1, createdAt: -1, _id: -1 });
+auditEntrySchema.index({ targetId: 1, createdAt: -1, _id: -1 });

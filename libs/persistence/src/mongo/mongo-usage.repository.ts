@@ -1,6 +1,6 @@
 import { newId, utcDayBounds } from '@app/common';
 import type { TokenUsage } from '../ports/entities';
-import { UsageRepository } from '../ports/repositories';
+import { type DailyUsage, UsageRepository } from '../ports/repositories';
 import type { MongoModels } from './mongo-models';
 import type { TokenUsageDoc } from './token-usage.schema';
 
@@ -33,6 +33,23 @@ export class MongoUsageRepository extends UsageRepository {
 
   async total(userId: string): Promise<TokenUsage> {
     return this.sum({ userId: { $eq: userId } });
+  }
+
+  async daily(userId: string, from: Date, to: Date): Promise<DailyUsage[]> {
+    const [start] = utcDay(from);
+    const [, end] = utcDay(to);
+    const rows = await this.m.tokenUsage.aggregate<{ _id: string; p: number; c: number }>([
+      { $match: { userId: { $eq: userId }, at: { $gte: start, $lt: end } } },
+      {
+        $group: {
+          _id: { $dateToString: { format: '%Y-%m-%d', date: '$at', timezone: 'UTC' } },
+          p: { $sum: '$promptTokens' },
+          c: { $sum: '$completionTokens' },
+        },
+      },
+      { $sort: { _id: 1 } },
+    ]);
+    return rows.map((r) => ({ day: r._id, usage: { promptTokens: r.p, completionTokens: r.c } }));
   }
 
   async totalAll(since?: Date): Promise<TokenUsage> {

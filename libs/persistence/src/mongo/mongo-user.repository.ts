@@ -1,4 +1,4 @@
-import { AppError, newId, type Page } from '@app/common';
+import { AppError, newId, type Page, utcDayBounds } from '@app/common';
 import type { Model } from 'mongoose';
 import type { Role, TokenUsage, UserEntity } from '../ports/entities';
 import { type PageQuery, UserRepository, type UserWithStats } from '../ports/repositories';
@@ -124,7 +124,15 @@ export class MongoUserRepository extends UserRepository {
     return (await this.users.deleteOne({ _id: id })).deletedCount === 1;
   }
 
-  async list(query: PageQuery & { q?: string }): Promise<Page<UserWithStats>> {
+  async findByIds(ids: string[]): Promise<UserEntity[]> {
+    if (ids.length === 0) {
+      return [];
+    }
+    const docs = await this.users.find({ _id: { $in: ids.map(String) } }).lean<UserDoc[]>();
+    return docs.map(toUser);
+  }
+
+  async list(query: PageQuery & { q?: string; now?: Date }): Promise<Page<UserWithStats>> {
     const cursor = readCursor(query.cursor);
     const conditions: Record<string, unknown>[] = [];
     const q = query.q?.trim();
@@ -142,10 +150,14 @@ export class MongoUserRepository extends UserRepository {
       .lean<UserDoc[]>();
     const page = toPage(docs, query.limit, (d) => d.createdAt, toUser);
     const ids = page.items.map((u) => u.id);
-    const [threadCounts, apiKeyCounts, usage] = await Promise.all([
+    const [todayFrom, todayTo] = utcDayBounds(query.now ?? new Date());
+    const [threadCounts, apiKeyCounts, usage, usageToday, sessionUse, keyUse] = await Promise.all([
       this.countsBy(this.m.threads, 'ownerId', ids),
       this.countsBy(this.m.apiKeys, 'userId', ids),
       this.usageTotals(ids),
+      this.usageTotals(ids, { $gte: new Date(todayFrom), $lt: new Date(todayTo) }),
+      this.latestBy(this.m.sessions, ids),
+      this.latestBy(this.m.apiKeys, ids),
     ]);
     return {
       items: page.items.map((u) => ({
@@ -153,6 +165,8 @@ export class MongoUserRepository extends UserRepository {
         threadCount: threadCounts.get(u.id) ?? 0,
         apiKeyCount: apiKeyCounts.get(u.id) ?? 0,
         usage: usage.get(u.id) ?? { promptTokens: 0, completionTokens: 0 },
+        usageToday: usageToday.get(u.id) ?? { promptTokens: 0, completionTokens: 0 },
+        lastActiveAt: latest(sessionUse.get(u.id), keyUse.get(u.id)),
       })),
       nextCursor: page.nextCursor,
     };
@@ -174,12 +188,24 @@ export class MongoUserRepository extends UserRepository {
     return new Map(rows.map((r) => [r._id, r.n]));
   }
 
-  private async usageTotals(userIds: string[]): Promise<Map<string, TokenUsage>> {
+  /** The latest `lastUsedAt` of each user's documents of `model` (sessions, API keys). */
+  private async latestBy(model: Pick<Model<unknown>, 'aggregate'>, userIds: string[]): Promise<Map<string, Date>> {
+    if (userIds.length === 0) {
+      return new Map();
+    }
+    const rows = await model.aggregate<{ _id: string; at: Date | null }>([
+      { $match: { userId: { $in: userIds } } },
+      { $group: { _id: '$userId', at: { $max: '$lastUsedAt' } } },
+    ]);
+    return new Map(rows.filter((r) => r.at).map((r) => [r._id, r.at as Date]));
+  }
+
+  private async usageTotals(userIds: string[], at?: { $gte: Date; $lt: Date }): Promise<Map<string, TokenUsage>> {
     if (userIds.length === 0) {
       return new Map();
     }
     const rows = await this.m.tokenUsage.aggregate<{ _id: string; p: number; c: number }>([
-      { $match: { userId: { $in: userIds } } },
+      { $match: at ? { userId: { $in: userIds }, at } : { userId: { $in: userIds } } },
       { $group: { _id: '$userId', p: { $sum: '$promptTokens' }, c: { $sum: '$completionTokens' } } },
     ]);
     return new Map(rows.map((r) => [r._id, { promptTokens: r.p, completionTokens: r.c }]));
@@ -192,4 +218,11 @@ export class MongoUserRepository extends UserRepository {
   async countAdmins(options: { enabledOnly?: boolean } = {}): Promise<number> {
     return this.users.countDocuments(options.enabledOnly ? { role: 'admin', disabled: false } : { role: 'admin' });
   }
+}
+
+function latest(a: Date | undefined, b: Date | undefined): Date | null {
+  if (!a || !b) {
+    return a ?? b ?? null;
+  }
+  return a.getTime() >= b.getTime() ? a : b;
 }

@@ -22,6 +22,10 @@ export interface UserWithStats extends UserEntity {
   threadCount: number;
   apiKeyCount: number;
   usage: TokenUsage;
+  /** Tokens spent since midnight UTC of `now` (the list's `now`, default the current time). */
+  usageToday: TokenUsage;
+  /** The latest use of any of the user's sessions (a sign-in or refresh) or API keys; null when never. */
+  lastActiveAt: Date | null;
 }
 
 export abstract class UserRepository {
@@ -45,8 +49,10 @@ export abstract class UserRepository {
   ): Promise<UserEntity | null>;
   /** Deletes the user with their threads, messages, sessions, API keys and usage. Returns false when there was none. */
   abstract delete(id: string): Promise<boolean>;
+  /** The users with these ids that exist, in no particular order. */
+  abstract findByIds(ids: string[]): Promise<UserEntity[]>;
   /** Newest first; `q` matches email or name, case-insensitive. */
-  abstract list(query: PageQuery & { q?: string }): Promise<Page<UserWithStats>>;
+  abstract list(query: PageQuery & { q?: string; now?: Date }): Promise<Page<UserWithStats>>;
   abstract count(): Promise<number>;
   abstract countAdmins(options?: { enabledOnly?: boolean }): Promise<number>;
 }
@@ -223,11 +229,21 @@ export abstract class AuditRepository {
   abstract list(query: PageQuery & { action?: string; actorId?: string; targetId?: string }): Promise<Page<AuditEntry>>;
 }
 
+export interface DailyUsage {
+  day: string;
+  usage: TokenUsage;
+}
+
 export abstract class UsageRepository {
   /** Records tokens spent by the user at `at` (one entry per reply). */
   abstract add(userId: string, usage: TokenUsage, at: Date): Promise<void>;
   abstract forDay(userId: string, at: Date): Promise<TokenUsage>;
   abstract total(userId: string): Promise<TokenUsage>;
+  /**
+   * The user's tokens per UTC day from the day containing `from` to the day containing `to`, oldest first; days
+   * without usage are left out. `day` is `YYYY-MM-DD`.
+   */
+  abstract daily(userId: string, from: Date, to: Date): Promise<DailyUsage[]>;
   /** Tokens of all users; with `since`, only those spent at or after it. */
   abstract totalAll(since?: Date): Promise<TokenUsage>;
 }

@@ -219,4 +219,10 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE messages ADD COLUMN reasoning TEXT;
   `,
+  // 8: the admin console filters the audit log by actor or target, and lists users with their last activity.
+  `
+  CREATE INDEX audit_actor ON audit_entries (actor_id, created_at DESC, id DESC);
+  CREATE INDEX audit_target ON audit_entries (target_id, created_at DESC, id DESC);
+  CREATE INDEX sessions_user_used ON sessions (user_id, last_used_at);
+  `,
 ];

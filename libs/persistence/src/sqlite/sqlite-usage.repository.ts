@@ -1,6 +1,6 @@
-import { utcDayBounds } from '@app/common';
+import { DAY_MS, utcDayBounds } from '@app/common';
 import type { TokenUsage } from '../ports/entities';
-import { UsageRepository } from '../ports/repositories';
+import { type DailyUsage, UsageRepository } from '../ports/repositories';
 import { type Db, prepared } from './sqlite-database';
 
 interface SumRow {
@@ -36,6 +36,16 @@ export class SqliteUsageRepository extends UsageRepository {
 
   async total(userId: string): Promise<TokenUsage> {
     return toUsage(prepared(this.db, `SELECT ${SUMS} FROM token_usage WHERE user_id = ?`).get(userId) as SumRow);
+  }
+
+  async daily(userId: string, from: Date, to: Date): Promise<DailyUsage[]> {
+    const [start] = utcDayBounds(from);
+    const [, end] = utcDayBounds(to);
+    const rows = prepared(
+      this.db,
+      `SELECT at / ${DAY_MS} AS d, ${SUMS} FROM token_usage WHERE user_id = ? AND at >= ? AND at < ? GROUP BY d ORDER BY d`,
+    ).all(userId, start, end) as (SumRow & { d: number })[];
+    return rows.map((r) => ({ day: new Date(r.d * DAY_MS).toISOString().slice(0, 10), usage: toUsage(r) }));
   }
 
   async totalAll(since?: Date): Promise<TokenUsage> {

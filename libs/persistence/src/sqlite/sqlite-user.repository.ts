@@ -1,4 +1,4 @@
-import { AppError, decodeCursor, encodeCursor, newId, type Page } from '@app/common';
+import { AppError, decodeCursor, encodeCursor, newId, type Page, utcDayBounds } from '@app/common';
 import type { Role, UserEntity } from '../ports/entities';
 import { type PageQuery, UserRepository, type UserWithStats } from '../ports/repositories';
 import { type Db, isUniqueViolation, prepared } from './sqlite-database';
@@ -84,6 +84,17 @@ export class SqliteUserRepository extends UserRepository {
     return row ? toUser(row) : null;
   }
 
+  async findByIds(ids: string[]): Promise<UserEntity[]> {
+    if (ids.length === 0) {
+      return [];
+    }
+    // json_each keeps one prepared statement whatever the number of ids.
+    const rows = prepared(this.db, 'SELECT * FROM users WHERE id IN (SELECT value FROM json_each(?))').all(
+      JSON.stringify(ids),
+    ) as UserRow[];
+    return rows.map(toUser);
+  }
+
   async update(
     id: string,
     patch: Partial<Pick<UserEntity, 'name' | 'role' | 'disabled' | 'passwordHash'>>,
@@ -113,7 +124,8 @@ export class SqliteUserRepository extends UserRepository {
     return prepared(this.db, 'DELETE FROM users WHERE id = ?').run(id).changes === 1;
   }
 
-  async list(query: PageQuery & { q?: string }): Promise<Page<UserWithStats>> {
+  async list(query: PageQuery & { q?: string; now?: Date }): Promise<Page<UserWithStats>> {
+    const [todayFrom, todayTo] = utcDayBounds(query.now ?? new Date());
     const cursor = query.cursor ? decodeCursor(query.cursor) : null;
     if (query.cursor && !cursor) {
       throw invalidCursor();
@@ -130,17 +142,35 @@ export class SqliteUserRepository extends UserRepository {
            (SELECT COUNT(*) FROM threads t WHERE t.owner_id = u.id) AS thread_count,
            (SELECT COUNT(*) FROM api_keys a WHERE a.user_id = u.id) AS api_key_count,
            (SELECT COALESCE(SUM(prompt_tokens), 0) FROM token_usage k WHERE k.user_id = u.id) AS prompt_tokens,
-           (SELECT COALESCE(SUM(completion_tokens), 0) FROM token_usage k WHERE k.user_id = u.id) AS completion_tokens
+           (SELECT COALESCE(SUM(completion_tokens), 0) FROM token_usage k WHERE k.user_id = u.id) AS completion_tokens,
+           (SELECT COALESCE(SUM(prompt_tokens), 0) FROM token_usage k
+              WHERE k.user_id = u.id AND k.at >= @todayFrom AND k.at < @todayTo) AS prompt_today,
+           (SELECT COALESCE(SUM(completion_tokens), 0) FROM token_usage k
+              WHERE k.user_id = u.id AND k.at >= @todayFrom AND k.at < @todayTo) AS completion_today,
+           MAX(
+             COALESCE((SELECT MAX(last_used_at) FROM sessions s WHERE s.user_id = u.id), 0),
+             COALESCE((SELECT MAX(last_used_at) FROM api_keys a WHERE a.user_id = u.id), 0)
+           ) AS last_active_at
          FROM users u
          WHERE (@q IS NULL OR u.email_lower LIKE @q ESCAPE '\\' OR lower(u.name) LIKE @q ESCAPE '\\')
            AND (@at IS NULL OR u.created_at < @at OR (u.created_at = @at AND u.id < @id))
          ORDER BY u.created_at DESC, u.id DESC
          LIMIT @limit`,
-    ).all({ q, at: cursor?.at ?? null, id: cursor?.id ?? null, limit: query.limit + 1 }) as (UserRow & {
+    ).all({
+      q,
+      at: cursor?.at ?? null,
+      id: cursor?.id ?? null,
+      limit: query.limit + 1,
+      todayFrom,
+      todayTo,
+    }) as (UserRow & {
       thread_count: number;
       api_key_count: number;
       prompt_tokens: number;
       completion_tokens: number;
+      prompt_today: number;
+      completion_today: number;
+      last_active_at: number;
     })[];
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
@@ -150,6 +180,8 @@ export class SqliteUserRepository extends UserRepository {
         threadCount: r.thread_count,
         apiKeyCount: r.api_key_count,
         usage: { promptTokens: r.prompt_tokens, completionTokens: r.completion_tokens },
+        usageToday: { promptTokens: r.prompt_today, completionTokens: r.completion_today },
+        lastActiveAt: r.last_active_at > 0 ? new Date(r.last_active_at) : null,
       })),
       nextCursor: rows.length > query.limit && last ? encodeCursor({ at: last.created_at, id: last.id }) : null,
     };
