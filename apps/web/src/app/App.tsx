@@ -1,17 +1,33 @@
 import { QueryClientProvider } from '@tanstack/react-query';
-import { useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { BrowserRouter, Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
 import { installThreadSync } from '../features/chat/stream/thread-sync';
 import { queryClient } from '../lib/query-client';
 import { socketClient } from '../lib/socket';
 import { useSession } from '../lib/use-session';
 import { SignInPage, SignUpPage } from '../routes/AuthPages';
+import { GoodbyePage } from '../routes/GoodbyePage';
 import { NewChatPage } from '../routes/NewChatPage';
 import { NotFoundPage } from '../routes/NotFoundPage';
 import { ThreadPage } from '../routes/ThreadPage';
 import { AppShell } from './AppShell';
 
 installThreadSync(queryClient);
+
+// Pages most visits never open load on demand, outside the first-load budget.
+const SettingsPage = lazy(() => import('../routes/SettingsPage').then((m) => ({ default: m.SettingsPage })));
+const AdminUsersPage = lazy(() => import('../routes/AdminPages').then((m) => ({ default: m.AdminUsersPage })));
+const AdminAuditPage = lazy(() => import('../routes/AdminPages').then((m) => ({ default: m.AdminAuditPage })));
+
+function PageLoading() {
+  return (
+    <div className="center-note" role="status">
+      <p>Loading…</p>
+    </div>
+  );
+}
+
+const later = (page: React.ReactNode) => <Suspense fallback={<PageLoading />}>{page}</Suspense>;
 
 /** Pages for signed-in people; anyone else goes to the sign-in page and comes back after. */
 function RequireSession() {
@@ -43,10 +59,14 @@ export function App() {
             <Route path="/signin" element={<SignInPage />} />
             <Route path="/signup" element={<SignUpPage />} />
           </Route>
+          <Route path="/goodbye" element={<GoodbyePage />} />
           <Route element={<RequireSession />}>
             <Route element={<AppShell />}>
               <Route index element={<NewChatPage />} />
               <Route path="/t/:threadId" element={<ThreadPage />} />
+              <Route path="/settings" element={later(<SettingsPage />)} />
+              <Route path="/admin" element={later(<AdminUsersPage />)} />
+              <Route path="/admin/audit" element={later(<AdminAuditPage />)} />
               <Route path="*" element={<NotFoundPage />} />
             </Route>
           </Route>

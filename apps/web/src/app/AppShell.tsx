@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { Outlet, useLocation, useMatch } from 'react-router';
-import { CloseIcon, MenuIcon } from '../components/icons';
+import { Link, Outlet, useLocation, useMatch } from 'react-router';
+import { CloseIcon, GearIcon, MenuIcon, ShieldIcon } from '../components/icons';
 import { signOut } from '../features/auth/api/auth';
 import { useModels } from '../features/chat/api/chat-queries';
 import { ThreadSidebar } from '../features/threads/components/ThreadSidebar';
@@ -102,6 +102,14 @@ export function AppShell() {
               <span className="user-name" title={user?.email}>
                 {user?.name || user?.email}
               </span>
+              {user?.role === 'admin' && (
+                <Link to="/admin" className="icon-button" aria-label="Admin console" title="Admin console">
+                  <ShieldIcon />
+                </Link>
+              )}
+              <Link to="/settings" className="icon-button" aria-label="Settings" title="Settings">
+                <GearIcon />
+              </Link>
               <button type="button" className="button small" onClick={() => void signOut()}>
                 Sign out
               </button>

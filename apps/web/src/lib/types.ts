@@ -8,6 +8,16 @@ export interface User {
   createdAt: string;
 }
 
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** GET /auth/me: the user with their token usage. */
+export interface Profile extends User {
+  usage: { today: TokenUsage; total: TokenUsage };
+}
+
 export interface Thread {
   id: string;
   title: string;

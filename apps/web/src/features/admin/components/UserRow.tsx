@@ -1,0 +1,84 @@
+import { formatCompact, formatDate, formatNumber, formatRelative, tokensOf } from '../../../lib/format';
+import type { AdminUser, UserChange } from '../api/admin';
+
+interface Props {
+  user: AdminUser;
+  self: boolean;
+  selected: boolean;
+  busy: boolean;
+  onSelect: (selected: boolean) => void;
+  onChange: (change: UserChange) => void;
+  onDelete: () => void;
+}
+
+export function UserRow({ user, self, selected, busy, onSelect, onChange, onDelete }: Props) {
+  const today = tokensOf(user.usageToday);
+  const total = tokensOf(user.usage);
+  return (
+    <tr className={user.disabled ? 'disabled-row' : undefined}>
+      <td className="select-cell">
+        <input
+          type="checkbox"
+          checked={selected}
+          onChange={(e) => onSelect(e.target.checked)}
+          aria-label={`Select ${user.email}`}
+        />
+      </td>
+      <th scope="row" className="user-cell">
+        <span className="user-cell-name">
+          {user.name || '—'}
+          {self && <span className="badge accent">You</span>}
+        </span>
+        <span className="muted small">{user.email}</span>
+      </th>
+      <td>
+        <span className={`badge${user.role === 'admin' ? ' accent' : ''}`}>{user.role}</span>
+      </td>
+      <td>
+        <span className={`state ${user.disabled ? 'off' : 'on'}`}>{user.disabled ? 'Disabled' : 'Active'}</span>
+      </td>
+      <td className="num">{formatNumber(user.threadCount)}</td>
+      <td className="num" title={formatNumber(today)}>
+        {formatCompact(today)}
+      </td>
+      <td className="num" title={formatNumber(total)}>
+        {formatCompact(total)}
+      </td>
+      <td className="nowrap">
+        <time dateTime={user.createdAt}>{formatDate(user.createdAt)}</time>
+      </td>
+      <td className="nowrap">
+        {user.lastActiveAt ? <time dateTime={user.lastActiveAt}>{formatRelative(user.lastActiveAt)}</time> : 'Never'}
+      </td>
+      <td className="actions-cell">
+        <button
+          type="button"
+          className="button small"
+          disabled={busy}
+          aria-label={`${user.disabled ? 'Enable' : 'Disable'} ${user.email}`}
+          onClick={() => onChange({ disabled: !user.disabled })}
+        >
+          {user.disabled ? 'Enable' : 'Disable'}
+        </button>
+        <button
+          type="button"
+          className="button small"
+          disabled={busy}
+          aria-label={`${user.role === 'admin' ? 'Make user' : 'Make admin'}: ${user.email}`}
+          onClick={() => onChange({ role: user.role === 'admin' ? 'user' : 'admin' })}
+        >
+          {user.role === 'admin' ? 'Make user' : 'Make admin'}
+        </button>
+        <button
+          type="button"
+          className="button small danger-outline"
+          disabled={busy}
+          aria-label={`Delete ${user.email}`}
+          onClick={onDelete}
+        >
+          Delete
+        </button>
+      </td>
+    </tr>
+  );
+}
