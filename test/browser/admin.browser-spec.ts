@@ -79,7 +79,10 @@ describe('web app: admin console', () => {
       await page.getByRole('row').nth(2).waitFor({ state: 'detached' }); // the header and the one match
       await row(page, person.email).getByRole('cell', { name: 'Active' }).waitFor();
       await page.getByRole('button', { name: `Disable ${person.email}` }).click();
-      await page.getByRole('status').filter({ hasText: `${person.email} is disabled` }).waitFor();
+      await page
+        .getByRole('status')
+        .filter({ hasText: `${person.email} is disabled` })
+        .waitFor();
       await row(page, person.email).getByText('Disabled').waitFor();
 
       await theirs.getByRole('heading', { name: 'Sign in to confab' }).waitFor({ timeout: 20_000 });
@@ -132,7 +135,10 @@ describe('web app: admin console', () => {
       expect(await confirm.isDisabled()).toBe(true);
       await dialog.getByLabel('Type their email to confirm').fill(person.email);
       await confirm.click();
-      await page.getByRole('status').filter({ hasText: `${person.email} was deleted` }).waitFor();
+      await page
+        .getByRole('status')
+        .filter({ hasText: `${person.email} was deleted` })
+        .waitFor();
       await page.getByText('No user matches.').waitFor();
     },
     BROWSER_TIMEOUT_MS,
@@ -183,7 +189,7 @@ describe('web app: admin console', () => {
       await page.getByRole('region', { name: 'Audit log' }).getByRole('row').nth(1).waitFor();
       await page.getByLabel('User (email or id)').fill(admin.email);
       await page.getByRole('button', { name: 'Filter' }).click();
-      await page.getByRole('region', { name: 'Audit log' }).getByText('User changed').first().waitFor();
+      await page.getByRole('region', { name: 'Audit log' }).getByText('Signed up').first().waitFor();
       await screenshot(page, `${name}-admin-audit`);
       expect(await axeViolations(page)).toEqual([]);
       expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
