@@ -109,8 +109,12 @@ export function AuditLogView() {
                 <td>
                   <span className={`action ${e.action.split('.')[0]}`}>{ACTIONS[e.action] ?? e.action}</span>
                 </td>
-                <td className="ellipsis">{who(e.actorId, e.actorEmail, 'anonymous')}</td>
-                <td className="ellipsis">{who(e.targetId, e.targetEmail, '—')}</td>
+                <td className="ellipsis" title={e.actorEmail ?? undefined}>
+                  {who(e.actorId, e.actorEmail, 'anonymous')}
+                </td>
+                <td className="ellipsis" title={e.targetEmail ?? undefined}>
+                  {who(e.targetId, e.targetEmail, '—')}
+                </td>
                 <td className="details">{details(e)}</td>
                 <td className="nowrap muted">{e.ip ?? '—'}</td>
               </tr>

@@ -29,7 +29,9 @@ export function UserRow({ user, self, selected, busy, onSelect, onChange, onDele
           {user.name || '—'}
           {self && <span className="badge accent">You</span>}
         </span>
-        <span className="muted small">{user.email}</span>
+        <span className="muted small email" title={user.email}>
+          {user.email}
+        </span>
       </th>
       <td>
         <span className={`badge${user.role === 'admin' ? ' accent' : ''}`}>{user.role}</span>
@@ -38,11 +40,11 @@ export function UserRow({ user, self, selected, busy, onSelect, onChange, onDele
         <span className={`state ${user.disabled ? 'off' : 'on'}`}>{user.disabled ? 'Disabled' : 'Active'}</span>
       </td>
       <td className="num">{formatNumber(user.threadCount)}</td>
-      <td className="num" title={formatNumber(today)}>
-        {formatCompact(today)}
-      </td>
-      <td className="num" title={formatNumber(total)}>
-        {formatCompact(total)}
+      <td className="num tokens">
+        <span title={`${formatNumber(today)} tokens today`}>{formatCompact(today)}</span>
+        <span className="muted small" title={`${formatNumber(total)} tokens in total`}>
+          {formatCompact(total)}
+        </span>
       </td>
       <td className="nowrap">
         <time dateTime={user.createdAt}>{formatDate(user.createdAt)}</time>
@@ -51,33 +53,35 @@ export function UserRow({ user, self, selected, busy, onSelect, onChange, onDele
         {user.lastActiveAt ? <time dateTime={user.lastActiveAt}>{formatRelative(user.lastActiveAt)}</time> : 'Never'}
       </td>
       <td className="actions-cell">
-        <button
-          type="button"
-          className="button small"
-          disabled={busy}
-          aria-label={`${user.disabled ? 'Enable' : 'Disable'} ${user.email}`}
-          onClick={() => onChange({ disabled: !user.disabled })}
-        >
-          {user.disabled ? 'Enable' : 'Disable'}
-        </button>
-        <button
-          type="button"
-          className="button small"
-          disabled={busy}
-          aria-label={`${user.role === 'admin' ? 'Make user' : 'Make admin'}: ${user.email}`}
-          onClick={() => onChange({ role: user.role === 'admin' ? 'user' : 'admin' })}
-        >
-          {user.role === 'admin' ? 'Make user' : 'Make admin'}
-        </button>
-        <button
-          type="button"
-          className="button small danger-outline"
-          disabled={busy}
-          aria-label={`Delete ${user.email}`}
-          onClick={onDelete}
-        >
-          Delete
-        </button>
+        <div className="row-actions">
+          <button
+            type="button"
+            className="button small"
+            disabled={busy}
+            aria-label={`${user.disabled ? 'Enable' : 'Disable'} ${user.email}`}
+            onClick={() => onChange({ disabled: !user.disabled })}
+          >
+            {user.disabled ? 'Enable' : 'Disable'}
+          </button>
+          <button
+            type="button"
+            className="button small"
+            disabled={busy}
+            aria-label={`${user.role === 'admin' ? 'Make user' : 'Make admin'}: ${user.email}`}
+            onClick={() => onChange({ role: user.role === 'admin' ? 'user' : 'admin' })}
+          >
+            {user.role === 'admin' ? 'Make user' : 'Make admin'}
+          </button>
+          <button
+            type="button"
+            className="button small danger-outline"
+            disabled={busy}
+            aria-label={`Delete ${user.email}`}
+            onClick={onDelete}
+          >
+            Delete
+          </button>
+        </div>
       </td>
     </tr>
   );

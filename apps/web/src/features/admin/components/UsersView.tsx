@@ -143,10 +143,7 @@ export function UsersView({ currentUserId }: { currentUserId: string }) {
                 Threads
               </th>
               <th scope="col" className="num">
-                Tokens today
-              </th>
-              <th scope="col" className="num">
-                Tokens total
+                Tokens today <span className="muted">/ total</span>
               </th>
               <th scope="col">Created</th>
               <th scope="col">Last active</th>
