@@ -42,6 +42,8 @@ export interface Message {
   model: string;
   status: MessageStatus;
   usage: { promptTokens: number; completionTokens: number } | null;
+  /** The model's thinking text, kept apart from the answer (reasoning models only). */
+  reasoning?: string | null;
   createdAt: string;
   contextOmitted?: number;
 }

@@ -10,6 +10,8 @@ export interface BubbleProps {
   message: Message;
   /** The text to show: the live text while it streams. */
   content: string;
+  /** The model's thinking text, shown folded above the answer. */
+  reasoning: string | null;
   streaming: boolean;
   modelName: string;
   siblingIndex: number;
@@ -35,11 +37,11 @@ function Typing() {
 }
 
 export const MessageBubble = memo(function MessageBubble(props: BubbleProps) {
-  const { message, content, streaming, modelName, siblingIndex, siblingCount, error, busy } = props;
+  const { message, content, reasoning, streaming, modelName, siblingIndex, siblingCount, error, busy } = props;
   const [editing, setEditing] = useState(false);
   const user = message.role === 'user';
   const created = new Date(message.createdAt);
-  const waiting = streaming && content.length === 0;
+  const waiting = streaming && content.length === 0 && !reasoning;
 
   return (
     <article className={`message ${message.role}`} aria-label={user ? 'You said' : `${modelName} replied`}>
@@ -66,6 +68,12 @@ export const MessageBubble = memo(function MessageBubble(props: BubbleProps) {
         <div className="bubble user-text">{content}</div>
       ) : (
         <div className="bubble" aria-live={streaming ? 'polite' : undefined} aria-busy={streaming || undefined}>
+          {reasoning && (
+            <details className="reasoning">
+              <summary>{streaming && content.length === 0 ? 'Thinking…' : 'Thoughts'}</summary>
+              <div className="reasoning-text">{reasoning}</div>
+            </details>
+          )}
           {waiting ? <Typing /> : <Markdown text={content} streaming={streaming} />}
         </div>
       )}

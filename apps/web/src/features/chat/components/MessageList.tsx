@@ -48,6 +48,7 @@ export function MessageList({ branch, index, live, models, onSwitch, onEdit, onR
               key={m.id}
               message={m}
               content={streaming ? live.reply!.content || m.content : m.content}
+              reasoning={(streaming ? live.reply!.reasoning : undefined) ?? m.reasoning ?? null}
               streaming={streaming}
               modelName={nameOf(m.model)}
               siblingIndex={siblings.findIndex((s) => s.id === m.id)}

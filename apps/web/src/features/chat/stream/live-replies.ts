@@ -4,6 +4,8 @@ export interface LiveReply {
   content: string;
   /** The seq of the last delta applied (0 before the first). */
   seq: number;
+  /** Thinking text streamed apart from the answer (`kind: 'reasoning'` deltas); it shares the seq order. */
+  reasoning?: string;
 }
 
 export interface ReplyError {
@@ -18,6 +20,12 @@ export interface ThreadLive {
 }
 
 const EMPTY: ThreadLive = { reply: null, errors: {} };
+
+function appendDelta(reply: LiveReply, seq: number, delta: string, kind?: 'reasoning'): LiveReply {
+  return kind === 'reasoning'
+    ? { ...reply, reasoning: (reply.reasoning ?? '') + delta, seq }
+    : { ...reply, content: reply.content + delta, seq };
+}
 
 /**
  * One live-stream store per thread, fed by socket events. Deltas are applied strictly in `seq` order (a repeat is
@@ -48,13 +56,14 @@ class LiveReplies {
   }
 
   /** false when the delta does not follow the last one applied: the caller asks for a snapshot. */
-  delta(threadId: string, messageId: string, seq: number, delta: string): boolean {
+  delta(threadId: string, messageId: string, seq: number, delta: string, kind?: 'reasoning'): boolean {
     const reply = this.get(threadId).reply;
     if (!reply || reply.messageId !== messageId) {
       if (seq !== 1) {
         return false;
       }
-      this.put(threadId, { reply: { messageId, content: delta, seq } });
+      const first = { messageId, content: '', seq: 0 };
+      this.put(threadId, { reply: appendDelta(first, seq, delta, kind) });
       return true;
     }
     if (seq <= reply.seq) {
@@ -63,7 +72,7 @@ class LiveReplies {
     if (seq !== reply.seq + 1) {
       return false;
     }
-    this.put(threadId, { reply: { messageId, content: reply.content + delta, seq } }, true);
+    this.put(threadId, { reply: appendDelta(reply, seq, delta, kind) }, true);
     return true;
   }
 

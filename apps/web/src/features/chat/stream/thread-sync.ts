@@ -14,6 +14,7 @@ interface Delta {
   messageId: string;
   seq: number;
   delta: string;
+  kind?: 'reasoning';
 }
 interface Failed {
   threadId: string;
@@ -60,8 +61,8 @@ export function installThreadSync(client: QueryClient): void {
       liveReplies.start(message.threadId, message.id);
     }
   });
-  socketClient.on<Delta>('message:delta', ({ threadId, messageId, seq, delta }) => {
-    if (!liveReplies.delta(threadId, messageId, seq, delta)) {
+  socketClient.on<Delta>('message:delta', ({ threadId, messageId, seq, delta, kind }) => {
+    if (!liveReplies.delta(threadId, messageId, seq, delta, kind)) {
       socketClient.rejoin(threadId); // a gap: take a fresh snapshot instead of showing a hole
     }
   });
