@@ -47,6 +47,10 @@ export function upsertMessage(client: QueryClient, message: Message, makeActive 
   }
 }
 
+/** The server's title for a thread until one is generated, and how long generating one may take. */
+const PLACEHOLDER_TITLE = 'New chat';
+const TITLE_WINDOW_MS = 11_000;
+
 let installed = false;
 
 /** Feeds socket events into the live-reply store and the query cache; installed once for the app's lifetime. */
@@ -70,8 +74,19 @@ export function installThreadSync(client: QueryClient): void {
     upsertMessage(client, message);
     liveReplies.end(message.threadId, message.id);
     // The title may have been generated before this tab joined the room: read it again with the new order.
-    void client.invalidateQueries({ queryKey: queryKeys.thread(message.threadId) });
-    void client.invalidateQueries({ queryKey: queryKeys.threadLists });
+    const refresh = () => {
+      void client.invalidateQueries({ queryKey: queryKeys.thread(message.threadId) });
+      void client.invalidateQueries({ queryKey: queryKeys.threadLists });
+    };
+    refresh();
+    // A first answer is followed by the generated title (one model call, at most 10 s). It comes as
+    // thread:updated to the thread's room, but a tab that has moved on (or a socket that missed the event)
+    // would keep showing the placeholder, so read it again once the title call must have ended.
+    const thread = client.getQueryData<Thread>(queryKeys.thread(message.threadId));
+    if (!thread || thread.title === PLACEHOLDER_TITLE) {
+      setTimeout(refresh, 3_000);
+      setTimeout(refresh, TITLE_WINDOW_MS);
+    }
   });
   socketClient.on<Failed>('message:error', ({ threadId, messageId, error }) => {
     liveReplies.end(threadId, messageId, { messageId, ...error });
