@@ -78,7 +78,8 @@ describe('confab chat (interactive, in a terminal)', () => {
         ['user', 'complete'],
         ['assistant', 'stopped'],
       ]);
-      expect(messages[1].content).toMatch(/^Once upon a time\.\n\nIt went on/);
+      // Stored with its partial text: the first paragraph at least (how much more arrived before the stop is a race).
+      expect(messages[1].content).toMatch(/^Once upon a time\./);
 
       // /model changes the thread's model; the next answer comes from it.
       mark = screen.length;
