@@ -38,13 +38,7 @@ export class ApiKeyVerifier implements OnModuleDestroy {
     private readonly users: UserRepository,
     events: AccountEvents,
   ) {
-    this.unsubscribe = events.on((event) => {
-      if (event.type === 'changed' || event.sessionIds === 'all') {
-        this.cache.dropUser(event.userId);
-      } else {
-        this.cache.dropSessions(event.sessionIds);
-      }
-    });
+    this.unsubscribe = events.on((event) => this.cache.forget(event));
   }
 
   onModuleDestroy(): void {

@@ -22,6 +22,19 @@ describe(SessionCache.name, () => {
     expect(cache.get('s1', 1500)).toBeUndefined();
   });
 
+  it('should forget what an account event names: some sessions, all of them, or the user after a change', () => {
+    const cache = new SessionCache(60_000);
+    const fill = () => ['s1', 's2'].forEach((id) => cache.set(user(id), 0, cache.begin()));
+    fill();
+    cache.forget({ type: 'revoked', userId: 'u1', sessionIds: ['s1'] });
+    expect([cache.get('s1', 1), cache.get('s2', 1)]).toEqual([undefined, user('s2')]);
+    cache.forget({ type: 'revoked', userId: 'u1', sessionIds: 'all' });
+    expect(cache.size).toBe(0);
+    fill();
+    cache.forget({ type: 'changed', userId: 'u1' });
+    expect(cache.size).toBe(0);
+  });
+
   it('should drop named sessions and every session of a user at once', () => {
     const cache = new SessionCache(2000);
     cache.set(user('s1'), 0, cache.begin());

@@ -1,4 +1,5 @@
 import type { AuthUser } from '../auth-user';
+import type { AccountEvent } from '../events/account-events';
 
 /** A session found live, with its user. */
 export interface LiveSession {
@@ -72,6 +73,15 @@ export class SessionCache {
       if (entry.session.user.userId === userId) {
         this.entries.delete(id);
       }
+    }
+  }
+
+  /** Drops what an account event makes stale: the named sessions, or all of the user's. */
+  forget(event: AccountEvent): void {
+    if (event.type === 'changed' || event.sessionIds === 'all') {
+      this.dropUser(event.userId);
+    } else {
+      this.dropSessions(event.sessionIds);
     }
   }
 

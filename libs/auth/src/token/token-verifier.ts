@@ -38,13 +38,7 @@ export class TokenVerifier implements OnModuleDestroy {
     private readonly apiKeys: ApiKeyVerifier,
     events: AccountEvents,
   ) {
-    this.unsubscribe = events.on((event) => {
-      if (event.type === 'changed' || event.sessionIds === 'all') {
-        this.cache.dropUser(event.userId);
-      } else {
-        this.cache.dropSessions(event.sessionIds);
-      }
-    });
+    this.unsubscribe = events.on((event) => this.cache.forget(event));
   }
 
   onModuleDestroy(): void {
