@@ -46,11 +46,15 @@ export function UserRow({ user, self, selected, busy, onSelect, onChange, onDele
           {formatCompact(total)}
         </span>
       </td>
-      <td className="nowrap">
-        <time dateTime={user.createdAt}>{formatDate(user.createdAt)}</time>
-      </td>
-      <td className="nowrap">
-        {user.lastActiveAt ? <time dateTime={user.lastActiveAt}>{formatRelative(user.lastActiveAt)}</time> : 'Never'}
+      <td className="nowrap dates">
+        {user.lastActiveAt ? (
+          <time dateTime={user.lastActiveAt}>{formatRelative(user.lastActiveAt)}</time>
+        ) : (
+          <span>Never</span>
+        )}
+        <span className="muted small">
+          joined <time dateTime={user.createdAt}>{formatDate(user.createdAt)}</time>
+        </span>
       </td>
       <td className="actions-cell">
         <div className="row-actions">

@@ -143,10 +143,11 @@ export function UsersView({ currentUserId }: { currentUserId: string }) {
                 Threads
               </th>
               <th scope="col" className="num">
-                Tokens today <span className="muted">/ total</span>
+                Tokens <span className="muted">today / total</span>
               </th>
-              <th scope="col">Created</th>
-              <th scope="col">Last active</th>
+              <th scope="col">
+                Last active <span className="muted">joined</span>
+              </th>
               <th scope="col">
                 <span className="visually-hidden">Actions</span>
               </th>
