@@ -1,4 +1,5 @@
 /** HTTP clients of the benchmarks: a small JSON client and a Server-Sent Events reader that timestamps arrivals. */
+import { type SseEvent, SseParser } from '../../test/support/sse-parser';
 
 export class ApiError extends Error {
   constructor(
@@ -64,9 +65,7 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, task: (
   return results;
 }
 
-export interface TimedSseEvent {
-  event: string;
-  data: any;
+export interface TimedSseEvent extends SseEvent {
   /** process.hrtime.bigint() when the network chunk holding the event's end arrived. */
   t: bigint;
 }
@@ -97,25 +96,11 @@ export async function timedSse(url: string, token: string, body: unknown, timeou
     if (!res.ok || !res.body) {
       return { status: res.status, t0, events };
     }
-    const decoder = new TextDecoder();
-    let buffer = '';
+    const parser = new SseParser();
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
       const t = process.hrtime.bigint();
-      buffer += decoder.decode(chunk, { stream: true });
-      let cut: number;
-      while ((cut = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        if (block.startsWith(':')) {
-          continue;
-        }
-        const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
-        const data = block
-          .split('\n')
-          .filter((l) => l.startsWith('data: '))
-          .map((l) => l.slice(6))
-          .join('\n');
-        events.push({ event, data: JSON.parse(data), t });
+      for (const event of parser.push(chunk)) {
+        events.push({ ...event, t });
       }
     }
     return { status: res.status, t0, events };

@@ -1,7 +1,6 @@
-export interface SseEvent {
-  event: string;
-  data: any;
-}
+import { type SseEvent, SseParser } from './sse-parser';
+
+export type { SseEvent };
 
 /**
  * POSTs with `Accept: text/event-stream` and reads the Server-Sent Events as they arrive (a real streaming
@@ -29,26 +28,10 @@ export async function openSse(url: string, token: string, body: unknown) {
   let read = 0;
   if (res.ok && res.body) {
     void (async () => {
-      const decoder = new TextDecoder();
-      let buffer = '';
+      const parser = new SseParser();
       try {
         for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          buffer += decoder.decode(chunk, { stream: true });
-          let cut: number;
-          while ((cut = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, cut);
-            buffer = buffer.slice(cut + 2);
-            if (block.startsWith(':')) {
-              continue;
-            }
-            const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
-            const data = block
-              .split('\n')
-              .filter((l) => l.startsWith('data: '))
-              .map((l) => l.slice(6))
-              .join('\n');
-            push({ event, data: JSON.parse(data) });
-          }
+          parser.push(chunk).forEach(push);
         }
       } catch {
         // aborted

@@ -5,7 +5,6 @@ import {
   HttpExceptionFilter,
   JSON_TOO_DEEP_TYPE,
   jsonTextTooDeep,
-  RedisConnections,
 } from '@app/common';
 import { ConfabIoAdapter } from '@app/gateway';
 import { openAiBodyErrors } from '@app/openai-api';
@@ -59,7 +58,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
-  app.useWebSocketAdapter(new ConfabIoAdapter(app, config, app.get(RedisConnections)));
+  app.useWebSocketAdapter(new ConfabIoAdapter(app, config));
   setupOpenApi(app);
   if (config.webDir) {
     serveWebApp(app, config.webDir);

@@ -6,10 +6,6 @@ export class AbortError extends Error {
   }
 }
 
-export function isAbortError(err: unknown): boolean {
-  return err instanceof Error && err.name === 'AbortError';
-}
-
 /** Waits `ms`, or rejects with an `AbortError` as soon as `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -7,9 +7,9 @@ import { ModelsController } from './controllers/models.controller';
 import { ThreadsController } from './controllers/threads.controller';
 import { GenerationService } from './generation/generation.service';
 import { ReplyFollower } from './generation/reply-follower';
-import { RedisThreadEventBus } from './generation/redis-thread-event-bus';
+import { RedisThreadEventBus } from './events/redis-thread-event-bus';
 import { ReplySweeper } from './generation/reply-sweeper';
-import { ThreadEventBus } from './generation/thread-event-bus';
+import { ThreadEventBus } from './events/thread-event-bus';
 import { MessageService } from './message.service';
 import { ThreadService } from './thread.service';
 

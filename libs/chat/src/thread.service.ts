@@ -10,7 +10,7 @@ import {
 } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { CreateThreadDto, ListThreadsQuery, UpdateThreadDto } from './dto/thread.dto';
-import { ThreadEventBus } from './generation/thread-event-bus';
+import { ThreadEventBus } from './events/thread-event-bus';
 import { toMessageView, toThreadView, type MessageView, type ThreadView } from './presenters';
 
 export const DEFAULT_TITLE = 'New chat';

@@ -1,8 +1,6 @@
-import type { AppConfig, RedisConnections } from '@app/common';
+import type { AppConfig } from '@app/common';
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import { createAdapter } from '@socket.io/redis-adapter';
-import type { Redis } from 'ioredis';
 import type { Server, ServerOptions } from 'socket.io';
 import { depthLimitedParser } from './depth-limited-parser';
 
@@ -17,23 +15,21 @@ export const SOCKET_PING_TIMEOUT_MS = 20_000;
 
 /**
  * Socket.IO server options for every gateway: CORS for the handshake from CORS_ORIGINS (same origin only when
- * unset), a packet size cap, a JSON depth limit, and with REDIS_URL the Redis pub/sub adapter so room operations (emits,
- * disconnects, fetchSockets) span every instance. The pub/sub adapter was chosen over the streams adapter:
- * resume is done by the application (in-flight snapshot + seq), so the streams adapter's connection-state recovery
- * would only add latency and Redis memory.
+ * unset), a packet size cap, a JSON depth limit. No Redis adapter: every instance relays thread events to its own
+ * sockets from the ordered thread event bus, and account events disconnect each instance's own sockets, so no room
+ * operation needs to span instances (a cross-instance adapter would only add Redis traffic and connections).
  */
 export class ConfabIoAdapter extends IoAdapter {
   constructor(
     app: INestApplicationContext,
     private readonly config: AppConfig,
-    private readonly redis: RedisConnections,
   ) {
     super(app);
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
     const origins = this.config.corsOrigins;
-    const server = super.createIOServer(port, {
+    return super.createIOServer(port, {
       ...(options as ServerOptions),
       serveClient: false,
       path: '/socket.io',
@@ -51,38 +47,8 @@ export class ConfabIoAdapter extends IoAdapter {
           callback('origin not allowed', false);
         }
       },
-    });
-    if (this.redis.enabled) {
-      const pub = outageTolerant(this.redis.create('io-pub'));
-      const sub = outageTolerant(this.redis.create('io-sub'));
-      server.adapter(createAdapter(pub, sub, { requestsTimeout: 2000 }));
-    }
-    return server;
+    }) as Server;
   }
-}
-
-/**
- * The Redis adapter fires commands without handling their failure (`publish`, `psubscribe`, `unsubscribe` on close),
- * and while Redis is down they fail at once: each would be an unhandled rejection, which ends the process. The client
- * is handed over with every promise it returns marked as handled (callers that await still see the rejection); the
- * failure itself is logged by the connection, which reconnects and resubscribes by itself.
- */
-function outageTolerant(client: Redis): Redis {
-  return new Proxy(client, {
-    get(target, property) {
-      const value: unknown = Reflect.get(target, property, target);
-      if (typeof value !== 'function' || property === 'constructor') {
-        return value;
-      }
-      return (...args: unknown[]): unknown => {
-        const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
-        if (result instanceof Promise) {
-          result.catch(() => undefined);
-        }
-        return result;
-      };
-    },
-  });
 }
 
 function isSameOrigin(origin: string, host: string | undefined): boolean {

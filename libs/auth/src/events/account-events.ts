@@ -1,8 +1,6 @@
-import { RedisConnections } from '@app/common';
+import { RedisConnections, RedisFanout } from '@app/common';
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
-import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 
 /**
  * What happened to an account that every instance must act on at once:
@@ -17,11 +15,6 @@ export type AccountEventListener = (event: AccountEvent) => void;
 
 const CHANNEL = 'confab:account-events';
 const EVENT = 'account';
-
-interface Envelope {
-  origin: string;
-  event: AccountEvent;
-}
 
 function isAccountEvent(value: unknown): value is AccountEvent {
   const event = value as Partial<Record<string, unknown>> | null;
@@ -47,8 +40,7 @@ function isAccountEvent(value: unknown): value is AccountEvent {
 export class AccountEvents implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(AccountEvents.name);
   private readonly emitter = new EventEmitter();
-  private readonly instanceId = randomUUID();
-  private subscriber?: Redis;
+  private fanout?: RedisFanout;
 
   constructor(private readonly redis: RedisConnections) {
     // One listener per cache or gateway: the default cap of 10 would warn for no reason.
@@ -59,16 +51,8 @@ export class AccountEvents implements OnModuleInit, OnApplicationShutdown {
     if (!this.redis.enabled) {
       return;
     }
-    this.subscriber = this.redis.create('account-events-sub');
-    this.subscriber.on('message', (channel: string, message: string) => {
-      if (channel === CHANNEL) {
-        this.receive(message);
-      }
-    });
-    // ioredis re-subscribes after a reconnect; a failure here is logged by the connection and retried.
-    this.subscriber.subscribe(CHANNEL).catch((err: unknown) => {
-      this.logger.warn(`Cannot subscribe to account events: ${(err as Error).message}`);
-    });
+    this.fanout = new RedisFanout(this.redis, 'account-events');
+    this.fanout.listen(CHANNEL, (text) => this.receive(text));
   }
 
   onApplicationShutdown(): void {
@@ -91,27 +75,26 @@ export class AccountEvents implements OnModuleInit, OnApplicationShutdown {
   /** Delivers locally at once, then to the other instances (best effort: a Redis outage is logged, not thrown). */
   async publish(event: AccountEvent): Promise<void> {
     this.emitter.emit(EVENT, event);
-    if (!this.redis.enabled) {
+    if (!this.fanout) {
       return;
     }
-    const envelope: Envelope = { origin: this.instanceId, event };
     try {
-      await this.redis.client.publish(CHANNEL, JSON.stringify(envelope));
+      await this.fanout.publish(CHANNEL, JSON.stringify(event));
     } catch (err) {
       this.logger.warn(`Cannot publish an account event to other instances: ${(err as Error).message}`);
     }
   }
 
-  private receive(message: string): void {
-    let envelope: Partial<Envelope>;
+  /** An event from another instance (this one's own are skipped by the fan-out). */
+  private receive(text: string): void {
+    let event: unknown;
     try {
-      envelope = JSON.parse(message) as Partial<Envelope>;
+      event = JSON.parse(text);
     } catch {
       return;
     }
-    if (envelope.origin === this.instanceId || !isAccountEvent(envelope.event)) {
-      return;
+    if (isAccountEvent(event)) {
+      this.emitter.emit(EVENT, event);
     }
-    this.emitter.emit(EVENT, envelope.event);
   }
 }

@@ -3,7 +3,7 @@ import type { ChatTurn, ModelProvider } from '@app/ai';
 import { type MessageRepository, type MessageEntity, type OwnerScope, type TokenUsage } from '@app/persistence';
 import { Logger } from '@nestjs/common';
 import { toMessageView, type MessageView } from '../presenters';
-import type { ThreadEventBus } from './thread-event-bus';
+import type { ThreadEventBus } from '../events/thread-event-bus';
 
 /** The growing text is written to the database at most this often (never per token). */
 export const FLUSH_INTERVAL_MS = 250;

@@ -24,7 +24,7 @@ import { DEFAULT_TITLE, ThreadService } from '../thread.service';
 import { GenerationRun, type RunOutcome } from './generation-run';
 import { LEASE_MS, LEASE_RENEW_MS } from './lease';
 import { StatelessCompletion } from './stateless-completion';
-import { ThreadEventBus } from './thread-event-bus';
+import { ThreadEventBus } from '../events/thread-event-bus';
 
 /** History is read this many messages at a time, newest first, until the context window is full. */
 const HISTORY_PAGE = 100;

@@ -3,11 +3,9 @@ import { MessageRepository, ownerScope } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import { toMessageView, type MessageView } from '../presenters';
 import type { Started } from './generation.service';
-import { ThreadEventBus } from './thread-event-bus';
+import { ThreadEventBus } from '../events/thread-event-bus';
 import { FOLLOWER_RECHECK_MS } from './lease';
-import type { InFlightReply, ThreadEvent } from './thread-events';
-
-export type ReplyEvent = Extract<ThreadEvent, { type: 'message:delta' | 'message:done' | 'message:error' }>;
+import { type InFlightReply, isReplyEvent, messageIdOf, type ReplyEvent } from '../events/thread-events';
 
 export interface AttachedReply {
   /** The reply as far as it has got when the caller starts relaying; later deltas have `seq` above `sofar.seq`. */
@@ -50,15 +48,11 @@ export class ReplyFollower {
       onEvent(event);
     };
     const unsubscribe = this.bus.subscribeThread(threadId, (event) => {
-      const mine =
-        (event.type === 'message:delta' && event.messageId === messageId) ||
-        (event.type === 'message:done' && event.message.id === messageId) ||
-        (event.type === 'message:error' && event.messageId === messageId);
-      if (mine) {
+      if (isReplyEvent(event) && messageIdOf(event) === messageId) {
         if (buffer) {
-          buffer.push(event as ReplyEvent);
+          buffer.push(event);
         } else {
-          relay(event as ReplyEvent);
+          relay(event);
         }
       }
     });

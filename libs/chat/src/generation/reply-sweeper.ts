@@ -1,7 +1,7 @@
 import { MessageRepository } from '@app/persistence';
 import { Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { INTERRUPTED, LEASE_MS, SWEEP_INTERVAL_MS } from './lease';
-import { ThreadEventBus } from './thread-event-bus';
+import { ThreadEventBus } from '../events/thread-event-bus';
 
 /** Replies claimed per sweep; the rest wait for the next one. */
 const SWEEP_BATCH = 100;

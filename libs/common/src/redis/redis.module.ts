@@ -10,11 +10,18 @@ import {
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 
+export interface ConnectionOptions {
+  /**
+   * A subscriber connection: its (un)subscribe commands wait for the connection however long it takes (offline
+   * queue, unlimited retries), since a subscription that failed once is never renewed on reconnect.
+   */
+  subscriber?: boolean;
+}
+
 /**
  * The Redis connections when REDIS_URL is set, or `enabled: false`. Commands fail fast while Redis is down
  * (no offline queue) so callers can fall back to process-local behaviour; ioredis keeps reconnecting.
- * Subscriber connections (names ending in `sub`) are the exception: their (un)subscribe commands wait for the
- * connection however long it takes, since a subscription that failed once is never renewed on reconnect.
+ * Subscriber connections (`{ subscriber: true }`) are the exception.
  */
 @Injectable()
 export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
@@ -48,14 +55,14 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** A new connection (a subscriber needs its own). Only call when `enabled`. */
-  create(name: string): Redis {
+  create(name: string, { subscriber = false }: ConnectionOptions = {}): Redis {
     if (!this.config.redisUrl) {
       throw new Error('REDIS_URL is not set');
     }
     const client = new Redis(this.config.redisUrl, {
       connectionName: `confab-${name}`,
-      enableOfflineQueue: name.endsWith('sub'),
-      maxRetriesPerRequest: name.endsWith('sub') ? null : 1,
+      enableOfflineQueue: subscriber,
+      maxRetriesPerRequest: subscriber ? null : 1,
       retryStrategy: (times) => Math.min(times * 200, 2000),
     });
     let healthy = true;

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
-import type { InFlightReply, ThreadEvent } from './thread-events';
+import { endsReply, type InFlightReply, messageIdOf, type ThreadEvent } from './thread-events';
 
 export type ThreadEventListener = (event: ThreadEvent) => void;
 
@@ -81,37 +81,26 @@ export class ThreadEventBus {
   }
 
   protected track(event: ThreadEvent): void {
-    switch (event.type) {
-      case 'message:created':
-        if (event.message.role === 'assistant' && event.message.status === 'streaming') {
-          this.inFlight.set(event.threadId, { messageId: event.message.id, content: event.message.content, seq: 0 });
-        }
-        break;
-      case 'message:delta': {
-        const reply = this.inFlight.get(event.threadId);
-        if (reply && reply.messageId === event.messageId) {
-          if (event.kind === 'reasoning') {
-            reply.reasoning = (reply.reasoning ?? '') + event.delta;
-          } else {
-            reply.content += event.delta;
-          }
-          reply.seq = event.seq;
-        }
-        break;
+    if (event.type === 'message:created') {
+      if (event.message.role === 'assistant' && event.message.status === 'streaming') {
+        this.inFlight.set(event.threadId, { messageId: event.message.id, content: event.message.content, seq: 0 });
       }
-      case 'message:done':
-      case 'message:error': {
-        const id = event.type === 'message:done' ? event.message.id : event.messageId;
-        if (this.inFlight.get(event.threadId)?.messageId === id) {
-          this.inFlight.delete(event.threadId);
+    } else if (event.type === 'message:delta') {
+      const reply = this.inFlight.get(event.threadId);
+      if (reply && reply.messageId === event.messageId) {
+        if (event.kind === 'reasoning') {
+          reply.reasoning = (reply.reasoning ?? '') + event.delta;
+        } else {
+          reply.content += event.delta;
         }
-        break;
+        reply.seq = event.seq;
       }
-      case 'thread:deleted':
+    } else if (endsReply(event)) {
+      if (this.inFlight.get(event.threadId)?.messageId === messageIdOf(event)) {
         this.inFlight.delete(event.threadId);
-        break;
-      case 'thread:updated':
-        break;
+      }
+    } else if (event.type === 'thread:deleted') {
+      this.inFlight.delete(event.threadId);
     }
   }
 

@@ -1,9 +1,8 @@
-import type { RedisConnections } from '@app/common';
+import { type RedisConnections, RedisFanout } from '@app/common';
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { randomUUID } from 'node:crypto';
 import { ThreadEventBus } from './thread-event-bus';
-import type { InFlightReply, ThreadEvent } from './thread-events';
+import { type InFlightReply, messageIdOf, type ThreadEvent } from './thread-events';
 
 const EVENTS = 'confab:thread-events';
 const STOPS = 'confab:generation-stop';
@@ -34,9 +33,8 @@ interface Stale {
  */
 export class RedisThreadEventBus extends ThreadEventBus implements OnApplicationShutdown {
   private readonly logger = new Logger('ThreadEventBus');
-  private readonly origin = randomUUID();
   private readonly pub: Redis;
-  private readonly sub: Redis;
+  private readonly fanout: RedisFanout;
   private failing = false;
   /** Threads whose state in Redis is to be rewritten; an entry is replaced (a new object) on each new failure. */
   private readonly stale = new Map<string, Stale>();
@@ -47,16 +45,16 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
     super();
     this.pub = redis.client;
     this.pub.on('ready', () => this.resync());
-    this.sub = redis.create('events-sub');
-    void this.sub.subscribe(EVENTS, STOPS).catch((err: Error) => this.logger.warn(`subscribe failed: ${err.message}`));
-    this.sub.on('message', (channel: string, raw: string) => this.onMessage(channel, raw));
+    this.fanout = new RedisFanout(redis, 'thread-events');
+    this.fanout.listen(EVENTS, (text) => this.receive(text));
+    this.fanout.listen(STOPS, (threadId) => this.emitter.emit('stop', threadId));
   }
 
   override publish(event: ThreadEvent): void {
     this.track(event);
     this.deliver(event);
-    // "<origin> <event JSON>": each instance skips its own events without parsing them.
-    const payload = `${this.origin} ${JSON.stringify(event)}`;
+    // Framed with this instance's origin: each instance skips its own events without parsing them.
+    const payload = this.fanout.frame(JSON.stringify(event));
     const stale = this.stale.get(event.threadId);
     const multi = this.pub.multi();
     let reply: string | null | undefined; // the reply whose in-flight state this event changes; null: all of them
@@ -88,7 +86,7 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
         break;
       case 'message:done':
       case 'message:error':
-        reply = event.type === 'message:done' ? event.message.id : event.messageId;
+        reply = messageIdOf(event);
         this.expiryRefreshedAt.delete(event.threadId);
         // Only this reply's state: the end of an interrupted reply is published (by the ReplySweeper) when a newer
         // reply of the thread may be streaming already.
@@ -144,7 +142,7 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
       if (!(await this.pub.hget(metaKey(threadId), 'messageId'))) {
         return false;
       }
-      await this.pub.publish(STOPS, threadId);
+      await this.fanout.publish(STOPS, threadId);
       return true;
     } catch (err) {
       this.failed(err as Error);
@@ -153,7 +151,7 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
   }
 
   onApplicationShutdown(): void {
-    this.sub.disconnect();
+    this.fanout.close();
   }
 
   /** The in-flight reply of a generation running here, written whole (meta and content) into `multi`. */
@@ -196,18 +194,11 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
     }
   }
 
-  private onMessage(channel: string, raw: string): void {
-    if (channel === STOPS) {
-      this.emitter.emit('stop', raw);
-      return;
-    }
-    const space = raw.indexOf(' ');
-    if (space < 0 || raw.startsWith(this.origin)) {
-      return;
-    }
+  /** An event published by another instance (this one's own were delivered when published). */
+  private receive(text: string): void {
     let event: ThreadEvent;
     try {
-      event = JSON.parse(raw.slice(space + 1)) as ThreadEvent;
+      event = JSON.parse(text) as ThreadEvent;
     } catch {
       return;
     }
