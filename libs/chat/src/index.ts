@@ -4,6 +4,7 @@ export * from './dto/thread.dto';
 export * from './generation/generation.service';
 export * from './generation/reply-follower';
 export * from './generation/stateless-completion';
+export * from './events/reply-feed';
 export * from './events/thread-event-bus';
 export * from './events/thread-events';
 export * from './presenters';

@@ -2,10 +2,11 @@ import { AppError } from '@app/common';
 import { MessageRepository, ownerScope } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import { toMessageView, type MessageView } from '../presenters';
-import type { Started } from './generation.service';
+import { ReplyFeed } from '../events/reply-feed';
 import { ThreadEventBus } from '../events/thread-event-bus';
-import { FOLLOWER_RECHECK_MS } from './lease';
 import { type InFlightReply, isReplyEvent, messageIdOf, type ReplyEvent } from '../events/thread-events';
+import type { Started } from './generation.service';
+import { FOLLOWER_RECHECK_MS } from './lease';
 
 export interface AttachedReply {
   /** The reply as far as it has got when the caller starts relaying; later deltas have `seq` above `sofar.seq`. */
@@ -22,10 +23,10 @@ export class ReplyFollower {
   ) {}
 
   /**
-   * Attaches to a reply wherever it is generated: subscribes first, then reads where it has got (the in-flight
-   * snapshot, or the stored message once it has ended), and relays only what comes after that, so the caller sees
-   * no gap and no duplicate. `onStart` runs once with the state so far, before any `onEvent`; the reply's end
-   * (done or error) is always the last event.
+   * Attaches to a reply wherever it is generated: a `ReplyFeed` of its thread subscribes first, then reads where it
+   * has got (the in-flight snapshot; when it runs elsewhere or is over, also the stored message), and relays only
+   * what comes after that, so the caller sees no gap and no duplicate. `onStart` runs once with the state so far,
+   * before any `onEvent`; the reply's end (done or error) is always the last event.
    */
   async attach(
     ownerId: string,
@@ -34,12 +35,12 @@ export class ReplyFollower {
     onEvent: (event: ReplyEvent) => void,
   ): Promise<AttachedReply> {
     const { threadId, id: messageId } = started.assistantMessage;
-    let buffer: ReplyEvent[] | null = [];
     let sofar: InFlightReply = { messageId, content: started.assistantMessage.content, seq: 0 };
     let ended = false;
+    let recheck: NodeJS.Timeout | null = null;
     const relay = (event: ReplyEvent) => {
-      if (ended || (event.type === 'message:delta' && event.seq <= sofar.seq)) {
-        return;
+      if (ended) {
+        return; // the feed has dropped what `sofar` holds; only a second end can still come (a recheck)
       }
       ended = event.type !== 'message:delta';
       if (ended) {
@@ -47,18 +48,13 @@ export class ReplyFollower {
       }
       onEvent(event);
     };
-    const unsubscribe = this.bus.subscribeThread(threadId, (event) => {
+    const feed = new ReplyFeed(this.bus, threadId, (event) => {
       if (isReplyEvent(event) && messageIdOf(event) === messageId) {
-        if (buffer) {
-          buffer.push(event);
-        } else {
-          relay(event);
-        }
+        relay(event);
       }
     });
-    let recheck: NodeJS.Timeout | null = null;
     const detach = () => {
-      unsubscribe();
+      feed.close();
       if (recheck) {
         clearInterval(recheck);
       }
@@ -67,26 +63,25 @@ export class ReplyFollower {
     let remote = false;
     if (started.assistantMessage.status !== 'streaming') {
       end = endOf(toMessageView(started.assistantMessage));
-    } else if (!started.run) {
-      // Generated elsewhere (a retry reaching another instance) or already over: read where it has got.
-      const snapshot = await this.bus.snapshot(threadId);
-      const stored = await this.messages.findById(ownerScope(ownerId), messageId);
+    } else {
+      const snapshot = await feed.read();
       if (snapshot?.messageId === messageId) {
         sofar = snapshot;
-      } else if (stored) {
-        sofar = { messageId, content: stored.content, seq: 0 };
       }
-      if (stored && stored.status !== 'streaming') {
-        end = endOf(toMessageView(stored));
+      if (!feed.runsHere || snapshot?.messageId !== messageId) {
+        // Generated elsewhere (a retry reaching another instance) or already over: the stored reply says the rest.
+        const stored = await this.messages.findById(ownerScope(ownerId), messageId);
+        if (stored && snapshot?.messageId !== messageId) {
+          sofar = { messageId, content: stored.content, seq: 0 };
+        }
+        if (stored && stored.status !== 'streaming') {
+          end = endOf(toMessageView(stored));
+        }
+        remote = true;
       }
-      remote = true;
-    } else {
-      sofar = this.bus.localSnapshot(threadId) ?? sofar;
     }
     onStart(sofar);
-    const buffered: ReplyEvent[] = buffer;
-    buffer = null;
-    buffered.forEach(relay);
+    feed.start();
     if (end) {
       relay(end);
     }
