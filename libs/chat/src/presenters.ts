@@ -1,33 +1,42 @@
+import { TokenUsageView } from '@app/auth';
 import type { MessageEntity, MessageRole, MessageStatus, ThreadEntity, TokenUsage } from '@app/persistence';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 /** The contract's Thread resource. */
-export interface ThreadView {
-  id: string;
-  title: string;
-  model: string;
-  systemPrompt: string;
+export class ThreadView {
+  @ApiProperty() id!: string;
+  @ApiProperty() title!: string;
+  @ApiProperty() model!: string;
+  @ApiProperty() systemPrompt!: string;
   /** Reply settings used when a request names none; null: the provider's default. */
-  temperature: number | null;
-  maxTokens: number | null;
-  activeLeafId: string | null;
-  createdAt: string;
-  updatedAt: string;
+  @ApiProperty({ type: Number, nullable: true }) temperature!: number | null;
+  @ApiProperty({ type: Number, nullable: true }) maxTokens!: number | null;
+  @ApiProperty({ type: String, nullable: true, description: 'The last message of the branch shown' })
+  activeLeafId!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
 
 /** The contract's Message resource. */
-export interface MessageView {
-  id: string;
-  threadId: string;
-  parentId: string | null;
-  role: MessageRole;
-  content: string;
-  /** The model's thinking text, when its provider streams it apart; null otherwise. */
-  reasoning: string | null;
-  model: string;
-  status: MessageStatus;
-  usage: TokenUsage | null;
-  createdAt: string;
-  /** On a reply as it is generated: how many older messages did not fit the model's context window (when any). */
+export class MessageView {
+  @ApiProperty() id!: string;
+  @ApiProperty() threadId!: string;
+  @ApiProperty({ type: String, nullable: true }) parentId!: string | null;
+  @ApiProperty({ enum: ['user', 'assistant'] }) role!: MessageRole;
+  @ApiProperty() content!: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: "The model's thinking text, when its provider streams it apart; null otherwise",
+  })
+  reasoning!: string | null;
+  @ApiProperty() model!: string;
+  @ApiProperty({ enum: ['complete', 'streaming', 'stopped', 'error'] }) status!: MessageStatus;
+  @ApiProperty({ type: TokenUsageView, nullable: true }) usage!: TokenUsage | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiPropertyOptional({
+    description: 'On a reply as it is generated: how many older messages did not fit the context window (when any)',
+  })
   contextOmitted?: number;
 }
 

@@ -1,7 +1,8 @@
 import { AcceptsApiKey } from '@app/auth';
 import { ModelCatalog } from '@app/ai';
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ModelListView } from '../dto/responses.dto';
 
 @ApiTags('models')
 @ApiBearerAuth()
@@ -12,6 +13,7 @@ export class ModelsController {
 
   @Get()
   @ApiOperation({ summary: 'The models offered: { models: [{ id, name, contextWindow }], defaultModel, demo }' })
+  @ApiOkResponse({ type: ModelListView })
   list() {
     return this.catalog.list();
   }
