@@ -8,6 +8,7 @@ export * from './errors/http-exception.filter';
 export * from './ids/id';
 export * from './logging/log-redaction';
 export * from './pagination/cursor';
+export * from './pagination/page-query';
 export * from './redis/redis.module';
 export * from './redis/redis-fanout';
 export * from './validation/json-depth';

@@ -1,6 +1,5 @@
-import { DEFAULT_PAGE_SIZE, ID_PATTERN, MAX_PAGE_SIZE } from '@app/common';
+import { ID_PATTERN, PageLimitQuery } from '@app/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   IsIn,
   IsInt,
@@ -76,20 +75,12 @@ export class UpdateThreadDto extends CreateThreadDto {
   activeLeafId?: string;
 }
 
-export class ListThreadsQuery {
+export class ListThreadsQuery extends PageLimitQuery {
   @ApiPropertyOptional({ description: 'Matches titles and message text, case-insensitive' })
   @IsOptional()
   @IsString()
   @MaxLength(200)
   q?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  limit?: number;
 
   @ApiPropertyOptional()
   @IsOptional()
@@ -98,15 +89,7 @@ export class ListThreadsQuery {
   cursor?: string;
 }
 
-export class ListMessagesQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  limit?: number;
-
+export class ListMessagesQuery extends PageLimitQuery {
   @ApiPropertyOptional({ description: 'A message id of the active branch: return older messages' })
   @IsOptional()
   @IsString()
