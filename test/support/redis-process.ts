@@ -68,22 +68,27 @@ export class RedisProcess {
 
   /** PING over a raw connection: true on +PONG. */
   ping(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const socket = connect(this.port, '127.0.0.1');
-      let reply = '';
-      const done = (ok: boolean) => {
-        socket.destroy();
-        resolve(ok);
-      };
-      socket.setTimeout(1000, () => done(false));
-      socket.once('error', () => done(false));
-      socket.on('data', (d: Buffer) => {
-        reply += d.toString();
-        if (reply.includes('\r\n')) {
-          done(reply.startsWith('+PONG'));
-        }
-      });
-      socket.once('connect', () => socket.write('PING\r\n'));
-    });
+    return pingRedis(this.port);
   }
+}
+
+/** PING over a raw connection to a loopback port: true on +PONG. */
+export function pingRedis(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let reply = '';
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.on('data', (d: Buffer) => {
+      reply += d.toString();
+      if (reply.includes('\r\n')) {
+        done(reply.startsWith('+PONG'));
+      }
+    });
+    socket.once('connect', () => socket.write('PING\r\n'));
+  });
 }

@@ -3,7 +3,7 @@ import { type Role, type UserEntity, UserRepository } from '@app/persistence';
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 
-const LOCK_KEY = 'confab:lock:admin-changes';
+const LOCK_KEY = 'lock:admin-changes';
 const LOCK_TTL_MS = 10_000;
 const LOCK_WAIT_MS = 10_000;
 /** Deletes the lock only if it is still ours (it may have expired and been taken by another instance). */
@@ -63,7 +63,7 @@ export class LastAdminRule {
     const token = randomUUID();
     const deadline = Date.now() + LOCK_WAIT_MS;
     try {
-      while ((await this.redis.client.set(LOCK_KEY, token, 'PX', LOCK_TTL_MS, 'NX')) !== 'OK') {
+      while ((await this.redis.client.set(this.redis.key(LOCK_KEY), token, 'PX', LOCK_TTL_MS, 'NX')) !== 'OK') {
         if (Date.now() > deadline) {
           throw new AppError('unavailable', 'Another admin change is in progress; try again');
         }
@@ -80,7 +80,7 @@ export class LastAdminRule {
     try {
       return await change();
     } finally {
-      await this.redis.client.eval(RELEASE, 1, LOCK_KEY, token).catch(() => undefined);
+      await this.redis.client.eval(RELEASE, 1, this.redis.key(LOCK_KEY), token).catch(() => undefined);
     }
   }
 

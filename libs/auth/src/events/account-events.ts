@@ -13,7 +13,7 @@ export type AccountEvent =
 
 export type AccountEventListener = (event: AccountEvent) => void;
 
-const CHANNEL = 'confab:account-events';
+const CHANNEL = 'account-events';
 const EVENT = 'account';
 
 function isAccountEvent(value: unknown): value is AccountEvent {
@@ -52,7 +52,7 @@ export class AccountEvents implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     this.fanout = new RedisFanout(this.redis, 'account-events');
-    this.fanout.listen(CHANNEL, (text) => this.receive(text));
+    this.fanout.listen(this.redis.key(CHANNEL), (text) => this.receive(text));
   }
 
   onApplicationShutdown(): void {
@@ -79,7 +79,7 @@ export class AccountEvents implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     try {
-      await this.fanout.publish(CHANNEL, JSON.stringify(event));
+      await this.fanout.publish(this.redis.key(CHANNEL), JSON.stringify(event));
     } catch (err) {
       this.logger.warn(`Cannot publish an account event to other instances: ${(err as Error).message}`);
     }

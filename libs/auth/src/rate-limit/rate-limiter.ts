@@ -72,7 +72,7 @@ export class RateLimiter {
 
   /** Keys hold emails and addresses: hashed, they stay short and out of Redis in clear text. */
   private redisKey(key: string): string | null {
-    return this.redis.enabled ? `confab:rl:${createHash('sha256').update(key).digest('base64url')}` : null;
+    return this.redis.enabled ? this.redis.key(`rl:${createHash('sha256').update(key).digest('base64url')}`) : null;
   }
 
   private failed(err: unknown): void {

@@ -1,15 +1,10 @@
-import { type RedisConnections, RedisFanout } from '@app/common';
+import { hashTag, type RedisClient, type RedisConnections, RedisFanout } from '@app/common';
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { ThreadEventBus } from './thread-event-bus';
 import { type InFlightReply, messageIdOf, type ThreadEvent } from './thread-events';
 
-const EVENTS = 'confab:thread-events';
-const STOPS = 'confab:generation-stop';
 /** In-flight state outlives a crashed instance by at most this long. */
 const INFLIGHT_TTL_MS = 60_000;
-const metaKey = (threadId: string) => `confab:inflight:${threadId}:meta`;
-const contentKey = (threadId: string) => `confab:inflight:${threadId}:content`;
 /** Drops a finished reply's in-flight state unless another reply of the thread has taken its place meanwhile. */
 const DROP_IF_REPLY = `if redis.call('HGET', KEYS[1], 'messageId') == ARGV[1] then return redis.call('DEL', KEYS[1], KEYS[2]) end
 return 0`;
@@ -33,7 +28,12 @@ interface Stale {
  */
 export class RedisThreadEventBus extends ThreadEventBus implements OnApplicationShutdown {
   private readonly logger = new Logger('ThreadEventBus');
-  private readonly pub: Redis;
+  private readonly pub: RedisClient;
+  private readonly events: string;
+  private readonly stops: string;
+  /** A reply's two keys share the thread's hash tag: the MULTI and the script over both stay in one cluster slot. */
+  private readonly metaKey: (threadId: string) => string;
+  private readonly contentKey: (threadId: string) => string;
   private readonly fanout: RedisFanout;
   private failing = false;
   /** Threads whose state in Redis is to be rewritten; an entry is replaced (a new object) on each new failure. */
@@ -43,11 +43,15 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
 
   constructor(redis: RedisConnections) {
     super();
+    this.events = redis.key('thread-events');
+    this.stops = redis.key('generation-stop');
+    this.metaKey = (threadId) => redis.key(`inflight:${hashTag(threadId)}:meta`);
+    this.contentKey = (threadId) => redis.key(`inflight:${hashTag(threadId)}:content`);
     this.pub = redis.client;
     this.pub.on('ready', () => this.resync());
     this.fanout = new RedisFanout(redis, 'thread-events');
-    this.fanout.listen(EVENTS, (text) => this.receive(text));
-    this.fanout.listen(STOPS, (threadId) => this.emitter.emit('stop', threadId));
+    this.fanout.listen(this.events, (text) => this.receive(text));
+    this.fanout.listen(this.stops, (threadId) => this.emitter.emit('stop', threadId));
   }
 
   override publish(event: ThreadEvent): void {
@@ -70,17 +74,17 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
         if (stale) {
           this.writeInFlight(multi, event.threadId);
         } else {
-          multi.hset(metaKey(event.threadId), 'seq', String(event.seq));
+          multi.hset(this.metaKey(event.threadId), 'seq', String(event.seq));
           // Only the answer is kept for other instances' snapshots; the reasoning arrives whole with the reply.
           if (event.kind !== 'reasoning') {
-            multi.append(contentKey(event.threadId), event.delta);
+            multi.append(this.contentKey(event.threadId), event.delta);
           }
           const now = Date.now();
           if (now - (this.expiryRefreshedAt.get(event.threadId) ?? 0) >= EXPIRY_REFRESH_MS) {
             this.expiryRefreshedAt.set(event.threadId, now);
             multi
-              .pexpire(metaKey(event.threadId), INFLIGHT_TTL_MS)
-              .pexpire(contentKey(event.threadId), INFLIGHT_TTL_MS);
+              .pexpire(this.metaKey(event.threadId), INFLIGHT_TTL_MS)
+              .pexpire(this.contentKey(event.threadId), INFLIGHT_TTL_MS);
           }
         }
         break;
@@ -90,17 +94,17 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
         this.expiryRefreshedAt.delete(event.threadId);
         // Only this reply's state: the end of an interrupted reply is published (by the ReplySweeper) when a newer
         // reply of the thread may be streaming already.
-        multi.eval(DROP_IF_REPLY, 2, metaKey(event.threadId), contentKey(event.threadId), reply);
+        multi.eval(DROP_IF_REPLY, 2, this.metaKey(event.threadId), this.contentKey(event.threadId), reply);
         break;
       case 'thread:deleted':
         reply = null;
         this.expiryRefreshedAt.delete(event.threadId);
-        multi.del(metaKey(event.threadId), contentKey(event.threadId));
+        multi.del(this.metaKey(event.threadId), this.contentKey(event.threadId));
         break;
       case 'thread:updated':
         break;
     }
-    multi.publish(EVENTS, payload);
+    multi.publish(this.events, payload);
     multi.exec().then(
       () => {
         this.recovered();
@@ -124,7 +128,7 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
       return local;
     }
     try {
-      const result = await this.pub.multi().hgetall(metaKey(threadId)).get(contentKey(threadId)).exec();
+      const result = await this.pub.multi().hgetall(this.metaKey(threadId)).get(this.contentKey(threadId)).exec();
       const meta = result?.[0]?.[1] as Record<string, string> | undefined;
       const content = (result?.[1]?.[1] as string | null) ?? '';
       if (!meta?.messageId) {
@@ -139,10 +143,10 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
 
   override async requestRemoteStop(threadId: string): Promise<boolean> {
     try {
-      if (!(await this.pub.hget(metaKey(threadId), 'messageId'))) {
+      if (!(await this.pub.hget(this.metaKey(threadId), 'messageId'))) {
         return false;
       }
-      await this.fanout.publish(STOPS, threadId);
+      await this.fanout.publish(this.stops, threadId);
       return true;
     } catch (err) {
       this.failed(err as Error);
@@ -155,17 +159,17 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
   }
 
   /** The in-flight reply of a generation running here, written whole (meta and content) into `multi`. */
-  private writeInFlight(multi: ReturnType<Redis['multi']>, threadId: string): void {
+  private writeInFlight(multi: ReturnType<RedisClient['multi']>, threadId: string): void {
     const reply = this.inFlight.get(threadId);
     if (!reply) {
       return;
     }
     this.expiryRefreshedAt.set(threadId, Date.now());
     multi
-      .hset(metaKey(threadId), 'messageId', reply.messageId, 'seq', String(reply.seq))
-      .set(contentKey(threadId), reply.content)
-      .pexpire(metaKey(threadId), INFLIGHT_TTL_MS)
-      .pexpire(contentKey(threadId), INFLIGHT_TTL_MS);
+      .hset(this.metaKey(threadId), 'messageId', reply.messageId, 'seq', String(reply.seq))
+      .set(this.contentKey(threadId), reply.content)
+      .pexpire(this.metaKey(threadId), INFLIGHT_TTL_MS)
+      .pexpire(this.contentKey(threadId), INFLIGHT_TTL_MS);
   }
 
   /**
@@ -179,9 +183,9 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
       if (this.inFlight.has(threadId)) {
         this.writeInFlight(multi, threadId);
       } else if (stale?.messageId === null) {
-        multi.del(metaKey(threadId), contentKey(threadId));
+        multi.del(this.metaKey(threadId), this.contentKey(threadId));
       } else if (stale) {
-        multi.eval(DROP_IF_REPLY, 2, metaKey(threadId), contentKey(threadId), stale.messageId);
+        multi.eval(DROP_IF_REPLY, 2, this.metaKey(threadId), this.contentKey(threadId), stale.messageId);
       }
       multi.exec().then(
         () => {

@@ -41,6 +41,10 @@ export interface AppConfig {
   dataDir: string;
   mongodbUri: string | null;
   redisUrl: string | null;
+  /** REDIS_URL names a seed node of a Redis Cluster (ElastiCache cluster mode or Serverless). */
+  redisCluster: boolean;
+  /** Starts every Redis key and channel name, so deployments can share one Redis. */
+  redisKeyPrefix: string;
   jwtSecret: string;
   accessTokenTtlMs: number;
   refreshTokenTtlMs: number;

@@ -23,6 +23,8 @@ describe(loadConfig.name, () => {
       host: '0.0.0.0',
       mongodbUri: null,
       redisUrl: null,
+      redisCluster: false,
+      redisKeyPrefix: 'confab:',
       accessTokenTtlMs: 15 * 60_000,
       refreshTokenTtlMs: 30 * 86_400_000,
       refreshGraceMs: 10_000,
@@ -86,6 +88,9 @@ describe(loadConfig.name, () => {
     expect(config.signupRateLimit).toEqual({ limit: 3, windowMs: 600_000 });
     expect(config.trustProxy).toBe(1);
     expect(loadConfig({ DATA_DIR: dataDir(), REFRESH_GRACE: '0' }).refreshGraceMs).toBe(0);
+    expect(
+      loadConfig({ DATA_DIR: dataDir(), REDIS_CLUSTER: 'true', REDIS_KEY_PREFIX: 'staging:confab:' }),
+    ).toMatchObject({ redisCluster: true, redisKeyPrefix: 'staging:confab:' });
     expect(loadConfig({ DATA_DIR: dataDir(), REFRESH_GRACE: '2500ms' }).refreshGraceMs).toBe(2500);
   });
 
@@ -94,6 +99,8 @@ describe(loadConfig.name, () => {
     [{ PORT: '70000' }, /^PORT must be an integer/],
     [{ MONGODB_URI: 'http://nope' }, /^MONGODB_URI must be a URL/],
     [{ REDIS_URL: 'localhost:6379' }, /^REDIS_URL must be a URL/],
+    [{ REDIS_CLUSTER: 'yes' }, /^REDIS_CLUSTER must be true or false/],
+    [{ REDIS_KEY_PREFIX: '{tenant}:' }, /^REDIS_KEY_PREFIX must be 1 to 64 letters/],
     [{ NODE_ENV: 'production' }, /^JWT_SECRET is required when NODE_ENV=production/],
     [{ JWT_SECRET: 'short' }, /^JWT_SECRET must be at least 32 characters/],
     [{ ACCESS_TOKEN_TTL: 'forever' }, /^ACCESS_TOKEN_TTL must be a duration/],

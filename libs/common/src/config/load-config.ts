@@ -68,6 +68,17 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
     }
     return parsed;
   };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = str(name);
+    if (raw === undefined) {
+      return fallback;
+    }
+    if (raw !== 'true' && raw !== 'false') {
+      problems.push(`${name} must be true or false (got "${raw}")`);
+      return fallback;
+    }
+    return raw === 'true';
+  };
   const url = (name: string, protocols: string[]): string | null => {
     const raw = str(name);
     if (raw === undefined) {
@@ -102,6 +113,14 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
   const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);
   const mongodbUri = url('MONGODB_URI', ['mongodb:', 'mongodb+srv:']);
   const redisUrl = url('REDIS_URL', ['redis:', 'rediss:']);
+  const redisCluster = bool('REDIS_CLUSTER', false);
+  const redisKeyPrefix = str('REDIS_KEY_PREFIX') ?? 'confab:';
+  // A brace would make the prefix the hash tag of every key, sending all of them to one cluster slot.
+  if (!/^[A-Za-z0-9:._-]{1,64}$/.test(redisKeyPrefix)) {
+    problems.push(
+      `REDIS_KEY_PREFIX must be 1 to 64 letters, digits or ":._-" (no braces or spaces; got "${redisKeyPrefix}")`,
+    );
+  }
   const openaiBaseUrl = url('OPENAI_BASE_URL', ['http:', 'https:']);
 
   const models = parseModelSpecs('MODELS', str('MODELS'), problems);
@@ -157,6 +176,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
     dataDir,
     mongodbUri,
     redisUrl,
+    redisCluster,
+    redisKeyPrefix,
     jwtSecret: jwtSecret ?? '',
     accessTokenTtlMs: duration('ACCESS_TOKEN_TTL', '15m'),
     refreshTokenTtlMs: duration('REFRESH_TOKEN_TTL', '30d'),

@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import type { RedisConnections } from './redis.module';
+import type { RedisClient, RedisConnections } from './redis.module';
 
 /**
  * Messages every instance sends to all the others over Redis pub/sub: the building block of the account events and
@@ -13,7 +12,7 @@ export class RedisFanout {
   private readonly logger: Logger;
   /** This process, as named in the frames it publishes. */
   readonly origin = randomUUID();
-  private readonly subscriber: Redis;
+  private readonly subscriber: RedisClient;
   private readonly handlers = new Map<string, (text: string) => void>();
 
   constructor(

@@ -7,8 +7,17 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+
+/** A connection to one Redis server or to a Redis Cluster: the same commands, routed by key slot in a cluster. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * `{id}`: the hash tag that puts every key (and sharded channel) named with it into one cluster slot, so that a
+ * MULTI or a script over them works on a Redis Cluster (keys of different slots fail with CROSSSLOT).
+ */
+export const hashTag = (id: string): string => `{${id}}`;
 
 export interface ConnectionOptions {
   /**
@@ -16,6 +25,8 @@ export interface ConnectionOptions {
    * queue, unlimited retries), since a subscription that failed once is never renewed on reconnect.
    */
   subscriber?: boolean;
+  /** In a cluster: one subscriber connection per master for SSUBSCRIBE, each channel on the node owning its slot. */
+  sharded?: boolean;
 }
 
 /**
@@ -26,11 +37,21 @@ export interface ConnectionOptions {
 @Injectable()
 export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Redis');
-  private readonly clients: Redis[] = [];
+  private readonly clients: RedisClient[] = [];
   readonly enabled: boolean;
+  /** REDIS_URL is a node of a Redis Cluster. */
+  readonly cluster: boolean;
+  private readonly prefix: string;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.enabled = config.redisUrl !== null;
+    this.cluster = config.redisCluster ?? false;
+    this.prefix = config.redisKeyPrefix ?? 'confab:';
+  }
+
+  /** A key or channel name of this deployment: REDIS_KEY_PREFIX + `name`. */
+  key(name: string): string {
+    return this.prefix + name;
   }
 
   /**
@@ -55,16 +76,19 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** A new connection (a subscriber needs its own). Only call when `enabled`. */
-  create(name: string, { subscriber = false }: ConnectionOptions = {}): Redis {
+  create(name: string, { subscriber = false, sharded = false }: ConnectionOptions = {}): RedisClient {
     if (!this.config.redisUrl) {
       throw new Error('REDIS_URL is not set');
     }
-    const client = new Redis(this.config.redisUrl, {
+    const redisOptions: RedisOptions = {
       connectionName: `confab-${name}`,
       enableOfflineQueue: subscriber,
       maxRetriesPerRequest: subscriber ? null : 1,
       retryStrategy: (times) => Math.min(times * 200, 2000),
-    });
+    };
+    const client = this.cluster
+      ? this.createCluster(this.config.redisUrl, redisOptions, sharded)
+      : new Redis(this.config.redisUrl, redisOptions);
     let healthy = true;
     client.on('error', (err: Error) => {
       if (healthy) {
@@ -83,10 +107,27 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
     return client;
   }
 
-  private shared?: Redis;
+  private createCluster(url: string, redisOptions: RedisOptions, sharded: boolean): Cluster {
+    const seed = new URL(url);
+    return new Cluster([{ host: seed.hostname, port: Number(seed.port || 6379) }], {
+      redisOptions: {
+        ...redisOptions,
+        username: seed.username ? decodeURIComponent(seed.username) : undefined,
+        password: seed.password ? decodeURIComponent(seed.password) : undefined,
+        tls: seed.protocol === 'rediss:' ? {} : undefined,
+      },
+      enableOfflineQueue: redisOptions.enableOfflineQueue,
+      shardedSubscribers: sharded,
+      clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
+      // ElastiCache with TLS: connect to the names the nodes announce, so certificates match.
+      dnsLookup: (address, callback) => callback(null, address),
+    });
+  }
+
+  private shared?: RedisClient;
 
   /** The shared command connection. */
-  get client(): Redis {
+  get client(): RedisClient {
     this.shared ??= this.create('cmd');
     return this.shared;
   }
