@@ -56,7 +56,9 @@ interface Figures {
 async function received(url: string): Promise<{ followed: number; other: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (followed: boolean) =>
-    Number(new RegExp(`^confab_thread_events_received_total\\{followed="${followed}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+    Number(
+      new RegExp(`^confab_thread_events_received_total\\{followed="${followed}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0,
+    );
   return { followed: value(true), other: value(false) };
 }
 
@@ -208,7 +210,10 @@ async function main(cleanups: Cleanups): Promise<void> {
     }
   }
   printTable('Baseline: one channel for every thread event (REDIS_THREAD_CHANNELS=single)', rowsOf(figures, 'single'));
-  printTable('Sharded channels (the default): a channel per thread, subscribed while followed', rowsOf(figures, 'sharded'));
+  printTable(
+    'Sharded channels (the default): a channel per thread, subscribed while followed',
+    rowsOf(figures, 'sharded'),
+  );
 }
 
 runBenchmark('bench:scale', main);

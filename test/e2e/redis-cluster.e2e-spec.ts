@@ -95,6 +95,16 @@ describe('two instances on a Redis Cluster', () => {
   const inFlightKeys = async (threadId: string) =>
     (await cluster.keys()).filter((k) => k.startsWith(`${PREFIX}inflight:{${threadId}}`)).sort();
 
+  async function eventually(probe: () => Promise<boolean>, what: string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!(await probe())) {
+      if (Date.now() > deadline) {
+        throw new Error(`not within 10 s: ${what}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /** Polls (bounded) until the thread has no in-flight keys left on any master. */
   async function noInFlightState(threadId: string): Promise<void> {
     const deadline = Date.now() + 10_000;
@@ -142,6 +152,12 @@ describe('two instances on a Redis Cluster', () => {
     expect(snapshot.content + seen.deltas.map((d) => d.delta).join('')).toBe(tokens.join(''));
     // The end's script (a conditional DEL of both keys) ran on the cluster: nothing waits for the 60 s expiry.
     await noInFlightState(threadId);
+
+    // The thread's sharded channel is subscribed (on the master owning its slot) while sockets follow it, no longer.
+    const channel = `${PREFIX}thread:{${threadId}}:events`;
+    expect(await cluster.shardChannels()).toContain(channel);
+    await Promise.all([first, late].map((s) => s.emitAck('thread:leave', { threadId })));
+    await eventually(async () => !(await cluster.shardChannels()).includes(channel), `${channel} unsubscribed`);
   });
 
   it('should stop a generation running on A from B, and stop another when B deletes its thread', async () => {

@@ -1,6 +1,6 @@
 import { AiModule } from '@app/ai';
 import { AuthModule } from '@app/auth';
-import { RedisConnections } from '@app/common';
+import { APP_CONFIG, type AppConfig, ConfabMetrics, RedisConnections } from '@app/common';
 import { Module } from '@nestjs/common';
 import { MessagesController } from './controllers/messages.controller';
 import { ModelsController } from './controllers/models.controller';
@@ -25,8 +25,11 @@ import { ThreadService } from './thread.service';
     ReplySweeper,
     {
       provide: ThreadEventBus,
-      useFactory: (redis: RedisConnections) => (redis.enabled ? new RedisThreadEventBus(redis) : new ThreadEventBus()),
-      inject: [RedisConnections],
+      useFactory: (redis: RedisConnections, metrics: ConfabMetrics, config: AppConfig) =>
+        redis.enabled
+          ? new RedisThreadEventBus(redis, metrics, { channels: config.redisThreadChannels })
+          : new ThreadEventBus(),
+      inject: [RedisConnections, ConfabMetrics, APP_CONFIG],
     },
   ],
   exports: [ThreadService, GenerationService, ThreadEventBus, ReplyFollower],

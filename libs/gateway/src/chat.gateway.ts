@@ -19,6 +19,7 @@ import {
   validationDetails,
   valueTooDeep,
 } from '@app/common';
+import type { ThreadEntity } from '@app/persistence';
 import { Inject, Logger, type OnModuleDestroy } from '@nestjs/common';
 import {
   ConnectedSocket,
@@ -68,9 +69,12 @@ interface PendingJoin {
   threadId: string;
   buffer: ThreadEvent[] | null;
   snapshot: InFlightReply | null;
+  /** Ends this join's following of the thread (the room follows it once the socket is in). */
+  unfollow: () => void;
 }
 
-const threadRoom = (threadId: string) => `thread:${threadId}`;
+const THREAD_ROOM_PREFIX = 'thread:';
+const threadRoom = (threadId: string) => `${THREAD_ROOM_PREFIX}${threadId}`;
 const userRoom = (userId: string) => `user:${userId}`;
 
 /**
@@ -90,6 +94,8 @@ export class ChatGateway
   private readonly userBuckets = new Map<string, { bucket: TokenBucket; sockets: number }>();
   private readonly pending = new Map<string, Set<PendingJoin>>();
   private readonly unsubscribe: (() => void)[] = [];
+  /** Each thread room here follows its thread on the bus (so events generated elsewhere reach this instance). */
+  private readonly roomFollows = new Map<string, () => void>();
 
   constructor(
     private readonly auth: SocketAuthenticator,
@@ -111,7 +117,23 @@ export class ChatGateway
           next(new Error(err instanceof AppError && err.code === 'rate_limited' ? 'rate_limited' : 'unauthorized')),
       );
     });
+    const rooms = server.sockets.adapter;
+    const onRoomCreated = (room: string) => {
+      if (room.startsWith(THREAD_ROOM_PREFIX) && !this.roomFollows.has(room)) {
+        this.roomFollows.set(room, this.bus.follow(room.slice(THREAD_ROOM_PREFIX.length)));
+      }
+    };
+    const onRoomDeleted = (room: string) => {
+      this.roomFollows.get(room)?.();
+      this.roomFollows.delete(room);
+    };
+    rooms.on('create-room', onRoomCreated);
+    rooms.on('delete-room', onRoomDeleted);
     this.unsubscribe.push(
+      () => {
+        rooms.off('create-room', onRoomCreated);
+        rooms.off('delete-room', onRoomDeleted);
+      },
       // Shutting down: tell every socket here at once (sends are refused from now on); the connections are closed
       // when the app closes after the grace, and clients reconnect (to another instance behind a load balancer).
       this.drainState.onDrain(() => server.local.emit('server:draining', { graceMs: this.config.shutdownGraceMs })),
@@ -174,23 +196,35 @@ export class ChatGateway
     return this.handle(socket, ThreadRefPayload, body, async (user, { threadId }) => {
       const thread = await this.threads.find(user, threadId);
       const room = threadRoom(thread.id);
-      await socket.leave(room);
-      // A join again (a retry, a reload race) replaces a previous one still pending: one feed per socket, or deltas
-      // repeat. Dropped after the last await, so that of joins racing each other the last one to get here wins.
-      this.dropPendingOf(socket, thread.id);
-      const local = this.bus.localSnapshot(thread.id);
-      if (local || !this.bus.distributed) {
-        // The generation (if any) runs here: snapshot and join in the same turn, so no delta falls between.
-        void socket.join(room);
-        return { thread: toThreadView(thread), streaming: local };
+      // Followed throughout, so that leaving the room (its last socket) and joining again costs no unsubscription.
+      const hold = this.bus.follow(thread.id);
+      try {
+        return await this.joinRoom(socket, thread, room);
+      } finally {
+        hold();
       }
-      // It may run on another instance: buffer what arrives while the snapshot is read, then drop what it holds.
-      const join: PendingJoin = { socket, threadId: thread.id, buffer: [], snapshot: null };
-      this.addPending(join);
-      join.snapshot = await this.bus.snapshot(thread.id);
-      setImmediate(() => this.drain(join)); // after the ack has been written
-      return { thread: toThreadView(thread), streaming: join.snapshot };
     });
+  }
+
+  /** Joins the socket to the room at once, or through a pending join that reads the in-flight state first. */
+  private async joinRoom(socket: ChatSocket, thread: ThreadEntity, room: string) {
+    await socket.leave(room);
+    // A join again (a retry, a reload race) replaces a previous one still pending: one feed per socket, or deltas
+    // repeat. Dropped after the last await, so that of joins racing each other the last one to get here wins.
+    this.dropPendingOf(socket, thread.id);
+    const local = this.bus.localSnapshot(thread.id);
+    if (local || !this.bus.distributed) {
+      // The generation (if any) runs here: snapshot and join in the same turn, so no delta falls between.
+      void socket.join(room);
+      return { thread: toThreadView(thread), streaming: local };
+    }
+    // It may run on another instance: buffer what arrives while the snapshot is read, then drop what it holds.
+    const join: PendingJoin = { socket, threadId: thread.id, buffer: [], snapshot: null, unfollow: () => undefined };
+    this.addPending(join);
+    // Waits for the thread's channel to be subscribed here (sharded channels), then reads the in-flight state.
+    join.snapshot = await this.bus.snapshot(thread.id);
+    setImmediate(() => this.drain(join)); // after the ack has been written
+    return { thread: toThreadView(thread), streaming: join.snapshot };
   }
 
   @SubscribeMessage('thread:leave')
@@ -273,13 +307,16 @@ export class ChatGateway
       socket.disconnect(true);
       return;
     }
-    socket.data.expiry = setTimeout(() => {
-      if (socket.data.expiresAt !== null && Date.now() >= socket.data.expiresAt) {
-        socket.disconnect(true);
-      } else {
-        this.armExpiry(socket, socket.data.expiresAt);
-      }
-    }, Math.min(delay, MAX_TIMER_MS));
+    socket.data.expiry = setTimeout(
+      () => {
+        if (socket.data.expiresAt !== null && Date.now() >= socket.data.expiresAt) {
+          socket.disconnect(true);
+        } else {
+          this.armExpiry(socket, socket.data.expiresAt);
+        }
+      },
+      Math.min(delay, MAX_TIMER_MS),
+    );
     // A pending deadline does not keep a closing process alive.
     socket.data.expiry.unref();
   }
@@ -394,12 +431,15 @@ export class ChatGateway
   }
 
   private promote(join: PendingJoin): void {
-    if (this.dropPending(join) && join.socket.connected) {
+    // Into the room before the pending join ends: the thread stays followed without a gap.
+    if (this.pending.get(join.threadId)?.has(join) && join.socket.connected) {
       void join.socket.join(threadRoom(join.threadId));
     }
+    this.dropPending(join);
   }
 
   private addPending(join: PendingJoin): void {
+    join.unfollow = this.bus.follow(join.threadId);
     const joins = this.pending.get(join.threadId) ?? new Set();
     joins.add(join);
     this.pending.set(join.threadId, joins);
@@ -421,6 +461,9 @@ export class ChatGateway
     const had = joins?.delete(join) ?? false;
     if (joins && joins.size === 0) {
       this.pending.delete(join.threadId);
+    }
+    if (had) {
+      join.unfollow();
     }
     return had;
   }

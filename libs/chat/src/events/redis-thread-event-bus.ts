@@ -1,4 +1,4 @@
-import { hashTag, type RedisClient, type RedisConnections, RedisFanout } from '@app/common';
+import { type ConfabMetrics, hashTag, type RedisClient, type RedisConnections, RedisFanout } from '@app/common';
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ThreadEventBus } from './thread-event-bus';
 import { type InFlightReply, messageIdOf, type ThreadEvent } from './thread-events';
@@ -12,6 +12,15 @@ return 0`;
 /** Expiry of a reply's in-flight state is pushed forward at most this often (not on every delta). */
 const EXPIRY_REFRESH_MS = 10_000;
 
+/**
+ * How thread events travel between instances (REDIS_THREAD_CHANNELS):
+ * - `sharded`: a channel per thread (`thread:{<id>}:events`), joined by an instance only while something there
+ *   follows the thread, and one per thread for stop requests (`thread:{<id>}:stop`), joined by the instance running
+ *   its generation: an instance receives the events its sockets and streams need, whatever the instance count.
+ * - `single`: every event on one channel that every instance receives (the design before; bench:scale's baseline).
+ */
+export type ThreadChannels = 'sharded' | 'single';
+
 /** A thread whose in-flight state in Redis may be wrong because a write failed: which reply it was about. */
 interface Stale {
   /** null: the thread was deleted. */
@@ -20,17 +29,24 @@ interface Stale {
 
 /**
  * The thread event channel across instances. Local listeners still get events synchronously; every event is also
- * published on one Redis channel, in the same MULTI as the in-flight state it changes, so a snapshot read on any
- * instance is exactly the state after some published event: a late joiner drops deltas up to the snapshot's `seq`
- * and misses none after it. If Redis is down, instances keep serving their own listeners; events published meanwhile
+ * published on its thread's Redis channel, in the same MULTI as the in-flight state it changes (the channel and
+ * the keys share the thread's hash tag: one cluster slot), so a snapshot read on any instance is exactly the state
+ * after some published event: a follower joins the channel first, reads the snapshot once the subscription is in
+ * place (`snapshot` waits for it), drops deltas up to the snapshot's `seq` and misses none after it. If Redis is down, instances keep serving their own listeners; events published meanwhile
  * do not reach the other instances, but the in-flight state is rewritten whole once Redis answers again (a restarted
  * Redis is empty, and appends made after a lost one would leave a gap), so late joiners and remote stops work again.
  */
 export class RedisThreadEventBus extends ThreadEventBus implements OnApplicationShutdown {
   private readonly logger = new Logger('ThreadEventBus');
   private readonly pub: RedisClient;
+  private readonly channels: ThreadChannels;
+  /** `single` only: the channel of every event, and of every stop request. */
   private readonly events: string;
   private readonly stops: string;
+  private readonly eventsOf: (threadId: string) => string;
+  private readonly stopsOf: (threadId: string) => string;
+  /** Subscriptions of followed threads (`sharded`), settled once Redis confirmed them. */
+  private readonly joined = new Map<string, Promise<void>>();
   /** A reply's two keys share the thread's hash tag: the MULTI and the script over both stay in one cluster slot. */
   private readonly metaKey: (threadId: string) => string;
   private readonly contentKey: (threadId: string) => string;
@@ -41,24 +57,41 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
   private readonly expiryRefreshedAt = new Map<string, number>();
   override readonly distributed = true;
 
-  constructor(redis: RedisConnections) {
+  constructor(
+    redis: RedisConnections,
+    private readonly metrics?: ConfabMetrics,
+    /** `pubsub: 'plain'`: per-thread channels on SUBSCRIBE/PUBLISH even where Redis has sharded pub/sub. */
+    options: { channels?: ThreadChannels; pubsub?: 'auto' | 'plain' } = {},
+  ) {
     super();
+    this.channels = options.channels ?? 'sharded';
     this.events = redis.key('thread-events');
     this.stops = redis.key('generation-stop');
+    this.eventsOf = (threadId) => redis.key(`thread:${hashTag(threadId)}:events`);
+    this.stopsOf = (threadId) => redis.key(`thread:${hashTag(threadId)}:stop`);
     this.metaKey = (threadId) => redis.key(`inflight:${hashTag(threadId)}:meta`);
     this.contentKey = (threadId) => redis.key(`inflight:${hashTag(threadId)}:content`);
     this.pub = redis.client;
     this.pub.on('ready', () => this.resync());
-    this.fanout = new RedisFanout(redis, 'thread-events');
-    this.fanout.listen(this.events, (text) => this.receive(text));
-    this.fanout.listen(this.stops, (threadId) => this.emitter.emit('stop', threadId));
+    this.fanout = new RedisFanout(redis, 'thread-events', {
+      sharded: this.channels === 'sharded' && options.pubsub !== 'plain',
+    });
+    if (this.channels === 'single') {
+      void this.fanout.join(this.events, (text, own) => this.receive(text, own));
+      this.fanout.listen(this.stops, (threadId) => this.emitter.emit('stop', threadId));
+    }
   }
 
   override publish(event: ThreadEvent): void {
+    const wasRunning = this.inFlight.has(event.threadId);
     this.track(event);
     this.deliver(event);
-    // Framed with this instance's origin: each instance skips its own events without parsing them.
-    const payload = this.fanout.frame(JSON.stringify(event));
+    if (this.channels === 'sharded' && wasRunning !== this.inFlight.has(event.threadId)) {
+      this.followStops(event.threadId, !wasRunning);
+    }
+    // "<threadId> <event JSON>" (framed with this instance's origin by the fan-out): a receiver counts and skips
+    // its own events, or those of threads nobody follows there, without parsing them.
+    const text = `${event.threadId} ${JSON.stringify(event)}`;
     const stale = this.stale.get(event.threadId);
     const multi = this.pub.multi();
     let reply: string | null | undefined; // the reply whose in-flight state this event changes; null: all of them
@@ -104,7 +137,11 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
       case 'thread:updated':
         break;
     }
-    multi.publish(this.events, payload);
+    this.fanout.publishToMembers(multi, this.channelOf(event.threadId), text);
+    if (event.type === 'thread:deleted' && this.channels === 'sharded') {
+      // The instance running the thread's reply follows its stop channel, not necessarily its events.
+      this.fanout.publishToMembers(multi, this.stopsOf(event.threadId), event.threadId);
+    }
     multi.exec().then(
       () => {
         this.recovered();
@@ -127,6 +164,8 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
     if (local) {
       return local;
     }
+    // Read only once the thread's channel is subscribed: every event after the state read is then received.
+    await this.joined.get(threadId);
     try {
       const result = await this.pub.multi().hgetall(this.metaKey(threadId)).get(this.contentKey(threadId)).exec();
       const meta = result?.[0]?.[1] as Record<string, string> | undefined;
@@ -146,7 +185,13 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
       if (!(await this.pub.hget(this.metaKey(threadId), 'messageId'))) {
         return false;
       }
-      await this.fanout.publish(this.stops, threadId);
+      if (this.channels === 'single') {
+        await this.fanout.publish(this.stops, threadId);
+      } else {
+        const multi = this.pub.multi();
+        this.fanout.publishToMembers(multi, this.stopsOf(threadId), threadId);
+        await multi.exec();
+      }
       return true;
     } catch (err) {
       this.failed(err as Error);
@@ -198,11 +243,53 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
     }
   }
 
-  /** An event published by another instance (this one's own were delivered when published). */
-  private receive(text: string): void {
+  /** `sharded`: joins the thread's channel while it has local followers. */
+  protected override followed(threadId: string, following: boolean): void {
+    if (this.channels !== 'sharded') {
+      return;
+    }
+    if (following) {
+      this.joined.set(
+        threadId,
+        this.fanout.join(this.eventsOf(threadId), (text, own) => this.receive(text, own)),
+      );
+    } else {
+      this.joined.delete(threadId);
+      this.fanout.leave(this.eventsOf(threadId));
+    }
+    this.metrics?.threadChannels.set(this.fanout.joined);
+  }
+
+  /** `sharded`: the instance running a thread's reply follows its stop requests (and deletions elsewhere). */
+  private followStops(threadId: string, running: boolean): void {
+    const channel = this.stopsOf(threadId);
+    if (running) {
+      void this.fanout.join(channel, (_text, own) => {
+        if (!own) {
+          this.emitter.emit('stop', threadId);
+        }
+      });
+    } else {
+      this.fanout.leave(channel);
+    }
+    this.metrics?.threadChannels.set(this.fanout.joined);
+  }
+
+  private channelOf(threadId: string): string {
+    return this.channels === 'single' ? this.events : this.eventsOf(threadId);
+  }
+
+  /** A thread event from Redis: its own come back too (counted, never delivered twice). */
+  private receive(text: string, own: boolean): void {
+    const space = text.indexOf(' ');
+    const followed = this.isFollowed(text.slice(0, space));
+    this.metrics?.threadEventsReceived.inc({ followed: followed ? 'true' : 'false' });
+    if (own || space < 0) {
+      return;
+    }
     let event: ThreadEvent;
     try {
-      event = JSON.parse(text) as ThreadEvent;
+      event = JSON.parse(text.slice(space + 1)) as ThreadEvent;
     } catch {
       return;
     }

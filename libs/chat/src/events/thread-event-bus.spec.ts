@@ -106,7 +106,12 @@ describe(ThreadEventBus.name, () => {
     it("should drop the reply at its end, but not when an older reply's end arrives after a newer one started", async () => {
       bus.publish(created('a1'));
       bus.publish(delta('a1', 1, 'one'));
-      bus.publish({ type: 'message:error', threadId: 't1', messageId: 'a0', error: { code: 'unavailable', message: 'x' } });
+      bus.publish({
+        type: 'message:error',
+        threadId: 't1',
+        messageId: 'a0',
+        error: { code: 'unavailable', message: 'x' },
+      });
       expect(bus.localSnapshot('t1')?.messageId).toBe('a1');
 
       bus.publish({ type: 'message:done', threadId: 't1', message: message('a1', { status: 'complete' }) });

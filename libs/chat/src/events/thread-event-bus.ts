@@ -18,6 +18,8 @@ export class ThreadEventBus {
   protected readonly inFlight = new Map<string, InFlightReply>();
   private readonly everything = new Set<ThreadEventListener>();
   private readonly byThread = new Map<string, Set<ThreadEventListener>>();
+  /** Local followers of each thread (sockets' rooms, pending joins, SSE responses, waiting requests). */
+  private readonly followers = new Map<string, number>();
   private readonly busLogger = new Logger('ThreadEventBus');
   /** True when generations may run in other processes (events and snapshots cross instances). */
   readonly distributed: boolean = false;
@@ -38,7 +40,10 @@ export class ThreadEventBus {
     return () => this.everything.delete(listener);
   }
 
-  /** Listens to one thread's events (an SSE response, a waiting request): cost per event stays O(its listeners). */
+  /**
+   * Listens to one thread's events (an SSE response, a waiting request): cost per event stays O(its listeners).
+   * The thread is followed meanwhile (see `follow`).
+   */
   subscribeThread(threadId: string, listener: ThreadEventListener): () => void {
     let listeners = this.byThread.get(threadId);
     if (!listeners) {
@@ -46,12 +51,53 @@ export class ThreadEventBus {
       this.byThread.set(threadId, listeners);
     }
     listeners.add(listener);
+    const unfollow = this.follow(threadId);
     return () => {
-      listeners.delete(listener);
+      if (listeners.delete(listener)) {
+        unfollow();
+      }
       if (listeners.size === 0 && this.byThread.get(threadId) === listeners) {
         this.byThread.delete(threadId);
       }
     };
+  }
+
+  /**
+   * Declares that something here follows the thread (a socket in its room, a join waiting for its snapshot), so
+   * that events generated on other instances reach this one; returns the function that ends it (idempotent).
+   * Without Redis every event is local and this only counts.
+   */
+  follow(threadId: string): () => void {
+    const count = (this.followers.get(threadId) ?? 0) + 1;
+    this.followers.set(threadId, count);
+    if (count === 1) {
+      this.followed(threadId, true);
+    }
+    let done = false;
+    return () => {
+      if (done) {
+        return;
+      }
+      done = true;
+      const left = (this.followers.get(threadId) ?? 1) - 1;
+      if (left > 0) {
+        this.followers.set(threadId, left);
+      } else {
+        this.followers.delete(threadId);
+        this.followed(threadId, false);
+      }
+    };
+  }
+
+  /** True while something here follows the thread. */
+  isFollowed(threadId: string): boolean {
+    return this.followers.has(threadId);
+  }
+
+  /** Called when the thread gets its first local follower (`true`) or loses its last one (`false`). */
+  protected followed(threadId: string, following: boolean): void {
+    void threadId;
+    void following;
   }
 
   /** The in-flight reply of a generation running in this process, if any. */

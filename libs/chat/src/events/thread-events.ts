@@ -49,6 +49,8 @@ export function isReplyEvent(event: ThreadEvent): event is ReplyEvent {
 }
 
 /** True for the events that end a reply's stream (`message:done`, `message:error`). */
-export function endsReply(event: ThreadEvent): event is Extract<ThreadEvent, { type: 'message:done' | 'message:error' }> {
+export function endsReply(
+  event: ThreadEvent,
+): event is Extract<ThreadEvent, { type: 'message:done' | 'message:error' }> {
   return event.type === 'message:done' || event.type === 'message:error';
 }

@@ -45,6 +45,11 @@ export interface AppConfig {
   redisCluster: boolean;
   /** Starts every Redis key and channel name, so deployments can share one Redis. */
   redisKeyPrefix: string;
+  /**
+   * `sharded`: a Redis channel per thread, subscribed by an instance only while it follows the thread; `single`:
+   * every thread event on one channel every instance receives (the earlier design, bench:scale's baseline).
+   */
+  redisThreadChannels: 'sharded' | 'single';
   jwtSecret: string;
   accessTokenTtlMs: number;
   refreshTokenTtlMs: number;

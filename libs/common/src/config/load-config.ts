@@ -115,6 +115,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
   const redisUrl = url('REDIS_URL', ['redis:', 'rediss:']);
   const redisCluster = bool('REDIS_CLUSTER', false);
   const redisKeyPrefix = str('REDIS_KEY_PREFIX') ?? 'confab:';
+  const redisThreadChannels = str('REDIS_THREAD_CHANNELS') ?? 'sharded';
+  if (redisThreadChannels !== 'sharded' && redisThreadChannels !== 'single') {
+    problems.push(`REDIS_THREAD_CHANNELS must be sharded or single (got "${redisThreadChannels}")`);
+  }
   // A brace would make the prefix the hash tag of every key, sending all of them to one cluster slot.
   if (!/^[A-Za-z0-9:._-]{1,64}$/.test(redisKeyPrefix)) {
     problems.push(
@@ -178,6 +182,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
     redisUrl,
     redisCluster,
     redisKeyPrefix,
+    redisThreadChannels: redisThreadChannels === 'single' ? 'single' : 'sharded',
     jwtSecret: jwtSecret ?? '',
     accessTokenTtlMs: duration('ACCESS_TOKEN_TTL', '15m'),
     refreshTokenTtlMs: duration('REFRESH_TOKEN_TTL', '30d'),

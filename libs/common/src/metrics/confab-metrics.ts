@@ -59,6 +59,19 @@ export class ConfabMetrics {
     registers: [this.registry],
   });
 
+  readonly threadEventsReceived = new Counter({
+    name: 'confab_thread_events_received_total',
+    help: 'Thread events this instance received from Redis, by whether something here followed the thread',
+    labelNames: ['followed'] as const,
+    registers: [this.registry],
+  });
+
+  readonly threadChannels = new Gauge({
+    name: 'confab_thread_channels',
+    help: 'Per-thread Redis channels this instance is subscribed to (followed threads, replies generated here)',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ prefix: 'confab_', register: this.registry });
   }
