@@ -48,7 +48,15 @@ const FLAT_GOAL = 1.25;
 interface Figures {
   mode: Mode;
   instances: number;
-  perInstance: { received: number; perSecond: number; share: number; relayed: number; cpuUsPerToken: number }[];
+  perInstance: {
+    received: number;
+    perSecond: number;
+    share: number;
+    /** Tokens of the replies its sockets followed (each checked whole), and the deltas that carried them. */
+    tokens: number;
+    deltas: number;
+    cpuUsPerToken: number;
+  }[];
   problems: string[];
 }
 
@@ -125,10 +133,12 @@ async function measure(mode: Mode, count: number, upstream: Upstream, redis: Red
 
     const expected = benchTokens(TOKENS).join('');
     const problems = [...result.joinErrors, ...result.sendErrors, ...(result.timedOut ? ['timed out'] : [])];
-    const relayed = servers.map(() => 0);
+    const deltas = servers.map(() => 0);
+    const tokens = servers.map(() => 0);
     for (const reply of result.replies) {
       const stream = threads.indexOf(reply.threadId);
-      relayed[followerOn(stream)] += reply.seqs.length;
+      deltas[followerOn(stream)] += reply.seqs.length;
+      tokens[followerOn(stream)] += TOKENS;
       if (reply.seqs.some((seq, k) => seq !== k + 1)) {
         problems.push(`${reply.threadId}: seq gap or reorder`);
       } else if (reply.content !== expected || reply.done?.content !== expected) {
@@ -142,8 +152,9 @@ async function measure(mode: Mode, count: number, upstream: Upstream, redis: Red
         received: total,
         perSecond: total / seconds,
         share: total === 0 ? 1 : followed / total,
-        relayed: relayed[i],
-        cpuUsPerToken: (cpuUsed[i] * 1000) / Math.max(1, relayed[i]),
+        tokens: tokens[i],
+        deltas: deltas[i],
+        cpuUsPerToken: (cpuUsed[i] * 1000) / Math.max(1, tokens[i]),
       };
     });
     return { mode, instances: count, perInstance, problems } satisfies Figures;
@@ -162,7 +173,8 @@ function rowsOf(figures: Figures[], mode: Mode): Row[] {
         figure: `${mode}, ${f.instances} instance(s): instance ${i + 1}`,
         value:
           `${p.perSecond.toFixed(0)} Redis messages/s received (${p.received} in all), ` +
-          `${(p.share * 100).toFixed(1)} % with a local listener; ${p.relayed} tokens relayed to its sockets, ` +
+          `${(p.share * 100).toFixed(1)} % with a local listener; ${p.tokens} tokens (${p.deltas} deltas) relayed ` +
+          `to its sockets, ` +
           `${p.cpuUsPerToken.toFixed(0)} us server CPU per relayed token`,
         ...(mode === 'sharded' ? { goal: `share >= ${SHARE_GOAL * 100} %`, pass: p.share >= SHARE_GOAL } : {}),
       });
