@@ -13,6 +13,8 @@ export default tseslint.config(
       '*.config.js',
       '*.config.mjs',
       'scripts/**',
+      // The load test is its own package (bench/load/package.json), run with Artillery, not part of the app.
+      'bench/load/**',
     ],
   },
   js.configs.recommended,
