@@ -153,4 +153,13 @@ describeWithRedis.each(['auto', 'plain'] as const)(`${RedisThreadEventBus.name} 
     off();
     unfollowProbe();
   });
+
+  it('should answer a snapshot while Redis is down instead of waiting for the subscription', async () => {
+    await redis.kill();
+    await eventually(() => connections[1].client.status !== 'ready');
+    const unfollow = b.follow('t9');
+    // The subscription waits for Redis (it is made once Redis is back); the snapshot does not wait for it.
+    await expect(b.snapshot('t9')).resolves.toBeNull();
+    unfollow();
+  });
 });

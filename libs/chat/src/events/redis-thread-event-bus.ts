@@ -9,6 +9,9 @@ const INFLIGHT_TTL_MS = 60_000;
 const DROP_IF_REPLY = `if redis.call('HGET', KEYS[1], 'messageId') == ARGV[1] then return redis.call('DEL', KEYS[1], KEYS[2]) end
 return 0`;
 
+/** A snapshot waits at most this long for its thread's subscription (Redis answering slowly, or going down). */
+const SUBSCRIBE_WAIT_MS = 2_000;
+
 /** Expiry of a reply's in-flight state is pushed forward at most this often (not on every delta). */
 const EXPIRY_REFRESH_MS = 10_000;
 
@@ -164,8 +167,14 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
     if (local) {
       return local;
     }
-    // Read only once the thread's channel is subscribed: every event after the state read is then received.
-    await this.joined.get(threadId);
+    // Read only once the thread's channel is subscribed: every event after the state read is then received. While
+    // Redis is down the subscription waits for it, and the read would fail anyway: no wait then (nor past a bound).
+    const joined = this.joined.get(threadId);
+    if (joined && this.pub.status === 'ready') {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([joined, new Promise((resolve) => (timer = setTimeout(resolve, SUBSCRIBE_WAIT_MS)))]);
+      clearTimeout(timer);
+    }
     try {
       const result = await this.pub.multi().hgetall(this.metaKey(threadId)).get(this.contentKey(threadId)).exec();
       const meta = result?.[0]?.[1] as Record<string, string> | undefined;

@@ -53,9 +53,8 @@ export class ThreadEventBus {
     listeners.add(listener);
     const unfollow = this.follow(threadId);
     return () => {
-      if (listeners.delete(listener)) {
-        unfollow();
-      }
+      listeners.delete(listener);
+      unfollow();
       if (listeners.size === 0 && this.byThread.get(threadId) === listeners) {
         this.byThread.delete(threadId);
       }
