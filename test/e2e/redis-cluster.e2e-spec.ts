@@ -32,7 +32,7 @@ describe('two instances on a Redis Cluster', () => {
 
   beforeAll(async () => {
     if (!redisServerAvailable() || !(await redisCliAvailable())) {
-      // Never skipped: without the tools the suite fails, in CI and locally alike (Debian: apt-get install redis-server).
+      // Never skipped: without the tools the suite fails, in CI and locally alike (apt-get install redis-server).
       throw new Error(`redis-server and redis-cli are needed for the cluster suite${IN_CI ? ' (CI=true)' : ''}`);
     }
     [cluster, upstream] = await Promise.all([RedisCluster.start(), startFakeUpstream()]);

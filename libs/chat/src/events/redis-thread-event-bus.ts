@@ -35,9 +35,10 @@ interface Stale {
  * published on its thread's Redis channel, in the same MULTI as the in-flight state it changes (the channel and
  * the keys share the thread's hash tag: one cluster slot), so a snapshot read on any instance is exactly the state
  * after some published event: a follower joins the channel first, reads the snapshot once the subscription is in
- * place (`snapshot` waits for it), drops deltas up to the snapshot's `seq` and misses none after it. If Redis is down, instances keep serving their own listeners; events published meanwhile
- * do not reach the other instances, but the in-flight state is rewritten whole once Redis answers again (a restarted
- * Redis is empty, and appends made after a lost one would leave a gap), so late joiners and remote stops work again.
+ * place (`snapshot` waits for it), drops deltas up to the snapshot's `seq` and misses none after it. If Redis is
+ * down, instances keep serving their own listeners; events published meanwhile do not reach the other instances,
+ * but the in-flight state is rewritten whole once Redis answers again (a restarted Redis is empty, and appends made
+ * after a lost one would leave a gap), so late joiners and remote stops work again.
  */
 export class RedisThreadEventBus extends ThreadEventBus implements OnApplicationShutdown {
   private readonly logger = new Logger('ThreadEventBus');
