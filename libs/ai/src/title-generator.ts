@@ -1,3 +1,4 @@
+import type { TokenUsage } from '@app/persistence';
 import type { ModelProvider } from './model-provider';
 
 export const TITLE_MAX_LENGTH = 60;
@@ -20,7 +21,13 @@ export async function generateTitle(
   firstUserText: string,
   firstReplyText: string,
   signal: AbortSignal,
-  options: { timeoutMs?: number } = {},
+  options: {
+    timeoutMs?: number;
+    /** The title's reply budget (default 24 tokens). */
+    maxTokens?: number;
+    /** Called with the tokens the call spent, when the provider reports them (so that they can be counted). */
+    onUsage?: (usage: TokenUsage) => void;
+  } = {},
 ): Promise<string> {
   const fallback = fallbackTitle(firstUserText);
   if (provider.demo || signal.aborted) {
@@ -38,11 +45,13 @@ export async function generateTitle(
         },
       ],
       temperature: 0.2,
-      maxTokens: 24,
+      maxTokens: Math.min(24, options.maxTokens ?? 24),
       signal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs ?? TITLE_TIMEOUT_MS)]),
     });
     for await (const event of events) {
-      if (event.type === 'delta') {
+      if (event.type === 'usage') {
+        options.onUsage?.(event.usage);
+      } else if (event.type === 'delta') {
         text += event.text;
         if (text.length > EXCERPT_CHARS) {
           break;

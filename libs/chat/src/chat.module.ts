@@ -6,6 +6,9 @@ import { MessagesController } from './controllers/messages.controller';
 import { ModelsController } from './controllers/models.controller';
 import { ThreadsController } from './controllers/threads.controller';
 import { GenerationService } from './generation/generation.service';
+import { GenerationSlots } from './generation/generation-slots';
+import { ReplyQuota } from './generation/reply-quota';
+import { UserEventRate } from './generation/user-event-rate';
 import { ReplyFollower } from './generation/reply-follower';
 import { RedisThreadEventBus } from './events/redis-thread-event-bus';
 import { ReplySweeper } from './generation/reply-sweeper';
@@ -23,6 +26,9 @@ import { ThreadService } from './thread.service';
     GenerationService,
     ReplyFollower,
     ReplySweeper,
+    ReplyQuota,
+    GenerationSlots,
+    UserEventRate,
     {
       provide: ThreadEventBus,
       useFactory: (redis: RedisConnections, metrics: ConfabMetrics, config: AppConfig) =>
@@ -32,6 +38,6 @@ import { ThreadService } from './thread.service';
       inject: [RedisConnections, ConfabMetrics, APP_CONFIG],
     },
   ],
-  exports: [ThreadService, GenerationService, ThreadEventBus, ReplyFollower],
+  exports: [ThreadService, GenerationService, ThreadEventBus, ReplyFollower, UserEventRate],
 })
 export class ChatModule {}

@@ -7,5 +7,6 @@ export * from './generation/stateless-completion';
 export * from './events/reply-feed';
 export * from './events/thread-event-bus';
 export * from './events/thread-events';
+export * from './generation/user-event-rate';
 export * from './presenters';
 export * from './thread.service';

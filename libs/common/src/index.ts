@@ -9,6 +9,7 @@ export * from './ids/id';
 export * from './logging/log-redaction';
 export * from './pagination/cursor';
 export * from './pagination/page-query';
+export * from './rate/token-bucket';
 export * from './redis/redis.module';
 export * from './redis/redis-fanout';
 export * from './validation/json-depth';

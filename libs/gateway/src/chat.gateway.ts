@@ -5,6 +5,7 @@ import {
   ThreadEventBus,
   type ThreadEvent,
   ThreadService,
+  UserEventRate,
   toMessageView,
   toThreadView,
 } from '@app/chat';
@@ -40,9 +41,8 @@ import { SocketAuthenticator } from './socket-authenticator';
 import type { Ack, AckError, ClientToServerEvents, ServerToClientEvents } from './socket-events';
 import { AuthRefreshPayload, SocketRegeneratePayload, SocketSendPayload, ThreadRefPayload } from './socket-payloads';
 
-/** Per socket: a burst of 20 events, 5 a second after that. Per user (all their sockets): 60, then 20 a second. */
+/** Per socket: a burst of 20 events, 5 a second after that. Per user: `UserEventRate`, shared with REST sends. */
 const SOCKET_RATE = { capacity: 20, perSecond: 5 };
-const USER_RATE = { capacity: 60, perSecond: 20 };
 /** Concurrent connections one user may hold on one instance. */
 export const MAX_CONNECTIONS_PER_USER = 20;
 /** setTimeout's longest delay (about 24.8 days); a later deadline is re-armed when this much has passed. */
@@ -91,7 +91,7 @@ export class ChatGateway
 {
   private readonly logger = new Logger(ChatGateway.name);
   private server!: ChatServer;
-  private readonly userBuckets = new Map<string, { bucket: TokenBucket; sockets: number }>();
+  private readonly userBuckets = new Map<string, { sockets: number }>();
   private readonly pending = new Map<string, Set<PendingJoin>>();
   private readonly unsubscribe: (() => void)[] = [];
   /** Each thread room here follows its thread on the bus (so events generated elsewhere reach this instance). */
@@ -106,6 +106,7 @@ export class ChatGateway
     private readonly drainState: DrainState,
     private readonly metrics: ConfabMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly userRate: UserEventRate,
   ) {}
 
   afterInit(server: ChatServer): void {
@@ -268,10 +269,7 @@ export class ChatGateway
       // The client left while the token was being checked: Socket.IO drops the socket, so it takes no slot.
       throw new AppError('unauthorized', 'Connection closed');
     }
-    const entry = this.userBuckets.get(user.userId) ?? {
-      bucket: new TokenBucket(USER_RATE.capacity, USER_RATE.perSecond),
-      sockets: 0,
-    };
+    const entry = this.userBuckets.get(user.userId) ?? { sockets: 0 };
     if (entry.sockets >= MAX_CONNECTIONS_PER_USER) {
       throw new AppError('rate_limited', 'Too many connections');
     }
@@ -334,8 +332,8 @@ export class ChatGateway
         socket.disconnect(true);
         throw new AppError('unauthorized', 'Access token expired');
       }
-      const userEntry = this.userBuckets.get(socket.data.user.userId);
-      if (!socket.data.bucket.take() || (userEntry && !userEntry.bucket.take())) {
+      // Per socket, then per user: the user's budget is shared with their REST sends.
+      if (!socket.data.bucket.take() || !this.userRate.take(socket.data.user.userId)) {
         return ackError(
           new AppError('rate_limited', 'Too many events: slow down', {
             retryAfterSeconds: socket.data.bucket.retryAfterSeconds(),

@@ -1047,6 +1047,41 @@ export function repositoryContract(adapter: string, mongodbUri: () => string | n
         const recent = await r.usage.totalAll(new Date(today.getTime() - 1000));
         expect(recent.completionTokens - recentBefore.completionTokens).toBe(1007);
       });
+
+      it('should reserve quota atomically, never past the limit, and settle or release reservations', async () => {
+        const user = await newUser();
+        const at = new Date();
+        const until = new Date(Date.now() + 60_000);
+        await r.usage.add(user.id, { promptTokens: 10, completionTokens: 20 }, at);
+        const ask = { wanted: 30, minimum: 5, limit: 100, at, until };
+        const results = await Promise.all(Array.from({ length: 6 }, () => r.usage.reserve(user.id, ask)));
+        const granted = results.filter((g): g is { id: string; tokens: number } => g !== null);
+        expect(granted.map((g) => g.tokens).sort((a, b) => a - b)).toEqual([10, 30, 30]);
+        // Reservations are not usage, and another user's quota is untouched.
+        await expect(r.usage.forDay(user.id, at)).resolves.toEqual({ promptTokens: 10, completionTokens: 20 });
+        const other = await newUser();
+        await expect(r.usage.reserve(other.id, ask)).resolves.toMatchObject({ tokens: 30 });
+
+        const [small] = granted.filter((g) => g.tokens === 10);
+        const [big, released] = granted.filter((g) => g.tokens === 30);
+        await r.usage.settle(small.id, { promptTokens: 3, completionTokens: 4 });
+        await r.usage.release(released.id);
+        await expect(r.usage.forDay(user.id, at)).resolves.toEqual({ promptTokens: 13, completionTokens: 24 });
+        // Left: 100 - 37 spent - 30 still reserved.
+        await expect(r.usage.reserve(user.id, { ...ask, wanted: 1000, minimum: 1 })).resolves.toMatchObject({
+          tokens: 33,
+        });
+        await expect(r.usage.reserve(user.id, { ...ask, minimum: 1 })).resolves.toBeNull();
+        await r.usage.settle(big.id, { promptTokens: 0, completionTokens: 0 });
+        // An expired reservation (its instance crashed) no longer counts.
+        const later = new Date(Date.now() + 1);
+        const lapsed = await r.usage.reserve(other.id, { ...ask, wanted: 70, minimum: 1, until: later });
+        expect(lapsed).toMatchObject({ tokens: 70 });
+        await tick();
+        await expect(r.usage.reserve(other.id, { ...ask, wanted: 70, minimum: 1 })).resolves.toMatchObject({
+          tokens: 70,
+        });
+      });
     });
   });
 }

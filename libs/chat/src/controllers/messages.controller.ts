@@ -8,6 +8,7 @@ import { ListMessagesQuery } from '../dto/thread.dto';
 import { GenerationService, type Started } from '../generation/generation.service';
 import { ReplyFollower } from '../generation/reply-follower';
 import { streamReply } from '../generation/sse-responder';
+import { UserEventRate } from '../generation/user-event-rate';
 import { MessageService } from '../message.service';
 
 /** OpenAPI: what a send during a drain answers. */
@@ -23,6 +24,7 @@ export class MessagesController {
     private readonly generation: GenerationService,
     private readonly follower: ReplyFollower,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly rate: UserEventRate,
   ) {}
 
   @Get('messages')
@@ -50,6 +52,7 @@ export class MessagesController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
+    this.rate.consume(auth.userId); // the same per-user budget as socket events
     await this.respond(auth, req, res, await this.generation.send(auth, id, dto));
   }
 
@@ -66,6 +69,7 @@ export class MessagesController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
+    this.rate.consume(auth.userId);
     await this.respond(auth, req, res, await this.generation.regenerate(auth, id, dto));
   }
 

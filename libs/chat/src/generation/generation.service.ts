@@ -1,14 +1,23 @@
 import { AccountEvents, type AuthUser } from '@app/auth';
-import { APP_CONFIG, AppError, type AppConfig, ConfabMetrics, DrainState, utcDayBounds } from '@app/common';
-import { fitContext, generateTitle, ModelCatalog, ModelProvider, TokenCounter, type ChatTurn } from '@app/ai';
+import { APP_CONFIG, AppError, type AppConfig, ConfabMetrics, DrainState } from '@app/common';
+import {
+  fallbackTitle,
+  fitContext,
+  generateTitle,
+  ModelCatalog,
+  ModelProvider,
+  TokenCounter,
+  type ChatTurn,
+  type FittedContext,
+} from '@app/ai';
 import {
   MessageRepository,
   ownerScope,
   ThreadRepository,
-  UsageRepository,
   type MessageEntity,
   type OwnerScope,
   type ThreadEntity,
+  type TokenUsage,
 } from '@app/persistence';
 import {
   type BeforeApplicationShutdown,
@@ -22,7 +31,9 @@ import type { GenerationOptionsDto, RegenerateDto, SendMessageDto } from '../dto
 import { toMessageView, toThreadView } from '../presenters';
 import { DEFAULT_TITLE, ThreadService } from '../thread.service';
 import { GenerationRun, type RunOutcome } from './generation-run';
+import { type GenerationSlot, GenerationSlots } from './generation-slots';
 import { LEASE_MS, LEASE_RENEW_MS } from './lease';
+import { type QuotaReservation, ReplyQuota } from './reply-quota';
 import { StatelessCompletion } from './stateless-completion';
 import { ThreadEventBus } from '../events/thread-event-bus';
 
@@ -30,6 +41,18 @@ import { ThreadEventBus } from '../events/thread-event-bus';
 const HISTORY_PAGE = 100;
 /** Reply budget when the client sets none. */
 const DEFAULT_REPLY_BUDGET = 1024;
+/** A title is a few words: its reply budget, and a generous count of its instruction and framing. */
+const TITLE_REPLY_BUDGET = 24;
+const TITLE_PROMPT_OVERHEAD = 80;
+
+/** What a generation holds from its start until it is done, given back whatever happens. */
+interface Claim {
+  /** The thread's lease. */
+  holder: string;
+  slot: GenerationSlot;
+  reservation: QuotaReservation;
+  context: FittedContext;
+}
 
 /** A completion on messages given whole (the OpenAI-compatible API without a thread). */
 export interface CompletionInput {
@@ -72,7 +95,8 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     private readonly threadService: ThreadService,
     private readonly threads: ThreadRepository,
     private readonly messages: MessageRepository,
-    private readonly usage: UsageRepository,
+    private readonly quota: ReplyQuota,
+    private readonly slots: GenerationSlots,
     private readonly provider: ModelProvider,
     private readonly catalog: ModelCatalog,
     private readonly tokens: TokenCounter,
@@ -201,13 +225,24 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
         throw AppError.validation([{ field: 'parentId', message: 'parentId must be an assistant message (or null)' }]);
       }
     }
-    await this.checkQuota(auth);
+    await this.quota.check(auth.userId);
     const model = await this.catalog.resolve(dto.model ?? thread.model);
     const holder = await this.acquire(scope, thread, dto.clientMessageId);
     if (typeof holder !== 'string') {
       return holder;
     }
+    let claim: Claim | null = null;
     try {
+      const turn: ChatTurn = { role: 'user', content: dto.content };
+      claim = await this.claim(
+        auth,
+        thread,
+        holder,
+        parentId,
+        turn,
+        model.id,
+        dto.maxTokens ?? thread.maxTokens ?? undefined,
+      );
       const { message: userMessage, created } = await this.messages.create(scope, {
         threadId: thread.id,
         parentId,
@@ -218,13 +253,13 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
         clientMessageId: dto.clientMessageId ?? null,
       });
       if (!created) {
-        await this.threads.releaseGenerationLease(scope, thread.id, holder);
+        await this.unclaim(scope, thread.id, holder, claim);
         return (await this.replay(scope, thread, dto.clientMessageId!))!;
       }
       this.bus.publish({ type: 'message:created', threadId: thread.id, message: toMessageView(userMessage) });
-      return await this.start(auth, thread, userMessage, model.id, dto, holder);
+      return await this.start(auth, thread, userMessage, model.id, dto, claim);
     } catch (err) {
-      await this.threads.releaseGenerationLease(scope, thread.id, holder);
+      await this.unclaim(scope, thread.id, holder, claim);
       throw err;
     }
   }
@@ -244,16 +279,26 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     if (!question) {
       throw AppError.notFound('Message');
     }
-    await this.checkQuota(auth);
+    await this.quota.check(auth.userId);
     const model = await this.catalog.resolve(dto.model ?? thread.model);
     const holder = await this.acquire(scope, thread);
     if (typeof holder !== 'string') {
       throw new AppError('conflict', 'A reply is already being generated in this thread');
     }
+    let claim: Claim | null = null;
     try {
-      return await this.start(auth, thread, question, model.id, dto, holder);
+      claim = await this.claim(
+        auth,
+        thread,
+        holder,
+        question.id,
+        null,
+        model.id,
+        dto.maxTokens ?? thread.maxTokens ?? undefined,
+      );
+      return await this.start(auth, thread, question, model.id, dto, claim);
     } catch (err) {
-      await this.threads.releaseGenerationLease(scope, thread.id, holder);
+      await this.unclaim(scope, thread.id, holder, claim);
       throw err;
     }
   }
@@ -265,7 +310,7 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
    */
   async complete(auth: AuthUser, input: CompletionInput): Promise<StatelessCompletion> {
     this.drainState.assertAccepting();
-    await this.checkQuota(auth);
+    await this.quota.check(auth.userId);
     const model = await this.catalog.resolve(input.model);
     const promptTokens = this.tokens.countTurns(input.messages);
     if (promptTokens + (input.maxTokens ?? 0) > model.contextWindow) {
@@ -276,13 +321,15 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
         },
       ]);
     }
+    // Reserved like a reply; with a quota, max_tokens is capped by what is left of it (without one, the caller's).
+    const reservation = await this.quota.reserve(auth.userId, promptTokens, input.maxTokens ?? DEFAULT_REPLY_BUDGET);
     const tracked = { ownerId: auth.userId, abort: new AbortController() };
     const request = {
       model: model.id,
       messages: input.messages,
       temperature: input.temperature,
       topP: input.topP,
-      maxTokens: input.maxTokens,
+      maxTokens: this.config.userDailyTokenLimit > 0 ? reservation.maxTokens : input.maxTokens,
       stop: input.stop,
       signal: AbortSignal.any([input.signal, tracked.abort.signal]),
     };
@@ -294,7 +341,7 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
       (text) => this.tokens.countText(text),
       async (usage) => {
         this.completions.delete(tracked);
-        await this.usage.add(auth.userId, usage, new Date());
+        await reservation.settle(usage);
       },
     );
   }
@@ -316,13 +363,12 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     userMessage: MessageEntity,
     model: string,
     options: GenerationOptionsDto,
-    holder: string,
+    claim: Claim,
   ): Promise<Started> {
     const scope = ownerScope(auth.userId);
-    // The request's settings win; the thread's are the defaults.
+    const { context } = claim;
+    // The request's settings win; the thread's are the defaults (the reply budget was settled in the claim).
     const temperature = options.temperature ?? thread.temperature ?? undefined;
-    const maxTokens = options.maxTokens ?? thread.maxTokens ?? undefined;
-    const context = await this.buildContext(scope, thread, userMessage, model, maxTokens);
     const { message: assistant } = await this.messages.create(scope, {
       threadId: thread.id,
       parentId: userMessage.id,
@@ -341,7 +387,7 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
         turns: context.messages,
         contextOmitted: context.omitted,
         temperature,
-        maxTokens,
+        maxTokens: claim.reservation.maxTokens,
         promptTokens: context.promptTokens,
         maxChars: this.config.maxReplyChars,
         countText: (text) => this.tokens.countText(text),
@@ -356,7 +402,7 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     this.bus.publish({ type: 'message:created', threadId: thread.id, message: run.view(assistant) });
     // Started on the next turn of the event loop, so the caller can subscribe to the run first.
     setImmediate(() => {
-      const execution = this.execute(auth, thread, userMessage, run, holder);
+      const execution = this.execute(auth, thread, userMessage, run, claim);
       this.executions.add(execution);
       void execution.finally(() => this.executions.delete(execution));
     });
@@ -368,24 +414,24 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     thread: ThreadEntity,
     userMessage: MessageEntity,
     run: GenerationRun,
-    holder: string,
+    claim: Claim,
   ): Promise<void> {
     const scope = ownerScope(auth.userId);
+    const { holder } = claim;
     // The lease frees the thread after a crash; touching the reply tells the ReplySweeper it is still alive.
     const renew = setInterval(() => {
       void Promise.all([
         this.threads.renewGenerationLease(scope, thread.id, holder, new Date(Date.now() + LEASE_MS)),
         this.messages.update(scope, run.messageId, {}),
+        claim.slot.renew(),
       ]).catch((err: unknown) => this.logger.warn({ err }, 'lease renewal failed'));
     }, LEASE_RENEW_MS);
     try {
       const outcome = await run.run();
       this.record(outcome);
-      if (outcome.persisted && outcome.message.usage) {
-        await this.usage.add(auth.userId, outcome.message.usage, new Date());
-      }
+      await claim.reservation.settle(outcome.persisted ? outcome.message.usage : null);
       if (outcome.message.status === 'complete' && userMessage.parentId === null && thread.title === DEFAULT_TITLE) {
-        void this.title(scope, thread, userMessage.content, outcome.message.content, outcome.message.model);
+        void this.title(auth, thread, userMessage.content, outcome.message.content, outcome.message.model);
       }
     } catch (err) {
       this.logger.error({ err }, 'generation pipeline failed');
@@ -393,7 +439,10 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
       clearInterval(renew);
       this.runs.delete(thread.id);
       this.metrics.activeGenerations.dec();
-      await this.threads.releaseGenerationLease(scope, thread.id, holder).catch(() => undefined);
+      await Promise.all([
+        this.threads.releaseGenerationLease(scope, thread.id, holder).catch(() => undefined),
+        claim.slot.release(),
+      ]);
     }
   }
 
@@ -408,15 +457,69 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     }
   }
 
+  /**
+   * Takes what a generation needs once its thread lease is held: a slot among the user's concurrent generations, the
+   * fitted context, and the quota reservation for its prompt and reply budget (which caps max_tokens).
+   */
+  private async claim(
+    auth: AuthUser,
+    thread: ThreadEntity,
+    holder: string,
+    leafId: string | null,
+    newTurn: ChatTurn | null,
+    model: string,
+    maxTokens?: number,
+  ): Promise<Claim> {
+    const slot = await this.slots.acquire(auth.userId);
+    try {
+      const { context, replyBudget } = await this.buildContext(
+        ownerScope(auth.userId),
+        thread,
+        leafId,
+        newTurn,
+        model,
+        maxTokens,
+      );
+      const reservation = await this.quota.reserve(auth.userId, context.promptTokens, replyBudget);
+      return { holder, slot, reservation, context };
+    } catch (err) {
+      await slot.release();
+      throw err;
+    }
+  }
+
+  /** Gives back what a generation that did not start held. */
+  private async unclaim(scope: OwnerScope, threadId: string, holder: string, claim: Claim | null): Promise<void> {
+    await Promise.all([
+      this.threads.releaseGenerationLease(scope, threadId, holder),
+      claim?.slot.release(),
+      claim?.reservation.settle(null),
+    ]);
+  }
+
+  /** Names a new thread after its first exchange; the model call is reserved and counted like any other. */
   private async title(
-    scope: OwnerScope,
+    auth: AuthUser,
     thread: ThreadEntity,
     question: string,
     answer: string,
     model: string,
   ): Promise<void> {
+    const scope = ownerScope(auth.userId);
     try {
-      const title = await generateTitle(this.provider, model, question, answer, AbortSignal.timeout(10_000));
+      const prompt =
+        TITLE_PROMPT_OVERHEAD +
+        this.tokens.countText(question.slice(0, 1000)) +
+        this.tokens.countText(answer.slice(0, 1000));
+      const reservation = await this.quota.reserve(auth.userId, prompt, TITLE_REPLY_BUDGET).catch(() => null);
+      let usage: TokenUsage | null = null;
+      const title = reservation
+        ? await generateTitle(this.provider, model, question, answer, AbortSignal.timeout(10_000), {
+            maxTokens: reservation.maxTokens,
+            onUsage: (spent) => (usage = spent),
+          })
+        : fallbackTitle(question); // no quota left today for a model call
+      await reservation?.settle(usage);
       const current = await this.threads.findById(scope, thread.id);
       if (!current || current.title !== DEFAULT_TITLE) {
         return; // deleted or renamed by the user meanwhile
@@ -430,52 +533,45 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     }
   }
 
+  /**
+   * The prompt: the system prompt and the newest turns of the branch ending at `leafId` (null: a new root) that fit
+   * the window minus the reply budget, then `newTurn` (a message not stored yet: the quota is reserved first).
+   */
   private async buildContext(
     scope: OwnerScope,
     thread: ThreadEntity,
-    userMessage: MessageEntity,
+    leafId: string | null,
+    newTurn: ChatTurn | null,
     model: string,
     maxTokens?: number,
-  ) {
+  ): Promise<{ context: FittedContext; replyBudget: number }> {
     const info = await this.catalog.resolve(model);
     const replyBudget = Math.min(maxTokens ?? DEFAULT_REPLY_BUDGET, Math.floor(info.contextWindow / 2));
     const toTurn = (m: MessageEntity): ChatTurn => ({ role: m.role, content: m.content });
     // Read the branch backwards a page at a time, only as far as the window can reach.
     const items: MessageEntity[] = [];
     let before: string | null = null;
-    let total: number;
-    let tokens = 0;
-    do {
-      const page = await this.messages.branch(scope, thread.id, userMessage.id, { limit: HISTORY_PAGE, before });
-      items.unshift(...page.items);
-      total = page.total;
-      tokens += this.tokens.countTurns(page.items.map(toTurn));
-      before = page.nextBefore;
-    } while (before && tokens < info.contextWindow - replyBudget);
+    let total = 0;
+    let tokens = newTurn ? this.tokens.countTurns([newTurn]) : 0;
+    if (leafId) {
+      do {
+        const page = await this.messages.branch(scope, thread.id, leafId, { limit: HISTORY_PAGE, before });
+        items.unshift(...page.items);
+        total = page.total;
+        tokens += this.tokens.countTurns(page.items.map(toTurn));
+        before = page.nextBefore;
+      } while (before && tokens < info.contextWindow - replyBudget);
+    }
+    // A reply that failed before its first token has nothing to show the model.
+    const history = items.filter((m) => m.role === 'user' || m.content.length > 0).map(toTurn);
     const fitted = fitContext({
       systemPrompt: thread.systemPrompt,
-      // A reply that failed before its first token has nothing to show the model.
-      history: items.filter((m) => m.role === 'user' || m.content.length > 0).map(toTurn),
+      history: newTurn ? [...history, newTurn] : history,
       contextWindow: info.contextWindow,
       replyBudget,
       count: (turns) => this.tokens.countTurns(turns),
     });
-    return { ...fitted, omitted: fitted.omitted + (total - items.length) };
-  }
-
-  private async checkQuota(auth: AuthUser): Promise<void> {
-    const limit = this.config.userDailyTokenLimit;
-    if (limit <= 0) {
-      return;
-    }
-    const today = await this.usage.forDay(auth.userId, new Date());
-    if (today.promptTokens + today.completionTokens >= limit) {
-      const now = new Date();
-      const [, midnight] = utcDayBounds(now);
-      throw new AppError('quota_exceeded', 'Daily token quota exceeded', {
-        retryAfterSeconds: Math.ceil((midnight - now.getTime()) / 1000),
-      });
-    }
+    return { context: { ...fitted, omitted: fitted.omitted + (total - items.length) }, replyBudget };
   }
 
   /**

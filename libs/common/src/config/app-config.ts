@@ -70,6 +70,8 @@ export interface AppConfig {
   userDailyTokenLimit: number;
   /** A reply longer than this (characters) is cut, its upstream request aborted and it is stored as `error`. */
   maxReplyChars: number;
+  /** Replies one user may have generating at once (across instances with REDIS_URL). */
+  userMaxConcurrent: number;
   corsOrigins: string[];
   trustProxy: number;
   signupRateLimit: RateLimit;

@@ -33,6 +33,7 @@ describe(loadConfig.name, () => {
       models: null,
       userDailyTokenLimit: 0,
       maxReplyChars: 200_000,
+      userMaxConcurrent: 3,
       corsOrigins: [],
       trustProxy: 0,
       signupRateLimit: { limit: 10, windowMs: 3_600_000 },

@@ -5,7 +5,7 @@ import { type MessageDoc, messageSchema } from './message.schema';
 import { type RefreshTokenDoc, refreshTokenSchema } from './refresh-token.schema';
 import { type SessionDoc, sessionSchema } from './session.schema';
 import { type ThreadDoc, threadSchema } from './thread.schema';
-import { type TokenUsageDoc, tokenUsageSchema } from './token-usage.schema';
+import { type QuotaLockDoc, quotaLockSchema, type TokenUsageDoc, tokenUsageSchema } from './token-usage.schema';
 import { type UserDoc, userSchema } from './user.schema';
 
 /** The injection token of the adapter's `MongoModels`; not exported from the module. */
@@ -21,6 +21,7 @@ export interface MongoModels {
   messages: Model<MessageDoc>;
   auditEntries: Model<AuditEntryDoc>;
   tokenUsage: Model<TokenUsageDoc>;
+  quotaLocks: Model<QuotaLockDoc>;
   apiKeys: Model<ApiKeyDoc>;
 }
 
@@ -45,6 +46,7 @@ export async function openMongo(uri: string): Promise<MongoModels> {
     messages: connection.model<MessageDoc>('Message', messageSchema),
     auditEntries: connection.model<AuditEntryDoc>('AuditEntry', auditEntrySchema),
     tokenUsage: connection.model<TokenUsageDoc>('TokenUsage', tokenUsageSchema),
+    quotaLocks: connection.model<QuotaLockDoc>('QuotaLock', quotaLockSchema),
     apiKeys: connection.model<ApiKeyDoc>('ApiKey', apiKeySchema),
   };
   try {
@@ -58,6 +60,7 @@ export async function openMongo(uri: string): Promise<MongoModels> {
       models.auditEntries,
       models.tokenUsage,
       models.apiKeys,
+      models.quotaLocks,
     ]) {
       await createSchemaIndexes(model);
     }

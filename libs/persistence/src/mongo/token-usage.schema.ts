@@ -8,7 +8,21 @@ export interface TokenUsageDoc {
   at: Date;
   promptTokens: number;
   completionTokens: number;
+  /** A reservation not settled yet: tokens set aside against the daily quota until `reservedUntil`. */
+  reservedTokens?: number;
+  reservedUntil?: Date | null;
 }
+
+/** One per user: bumped by every quota reservation, so that racing reservations are serialised (compare-and-set). */
+export interface QuotaLockDoc {
+  _id: string;
+  version: number;
+}
+
+export const quotaLockSchema = new Schema<QuotaLockDoc>(
+  { _id: { type: String, required: true }, version: { type: Number, required: true } },
+  { ...SCHEMA_OPTIONS, collection: 'quota_locks' },
+);
 
 export const tokenUsageSchema = new Schema<TokenUsageDoc>(
   {
@@ -17,6 +31,8 @@ export const tokenUsageSchema = new Schema<TokenUsageDoc>(
     at: { type: Date, required: true },
     promptTokens: { type: Number, required: true },
     completionTokens: { type: Number, required: true },
+    reservedTokens: { type: Number, default: 0 },
+    reservedUntil: { type: Date, default: null },
   },
   { ...SCHEMA_OPTIONS, collection: 'token_usage' },
 );

@@ -246,6 +246,20 @@ export abstract class UsageRepository {
   abstract daily(userId: string, from: Date, to: Date): Promise<DailyUsage[]>;
   /** Tokens of all users; with `since`, only those spent at or after it. */
   abstract totalAll(since?: Date): Promise<TokenUsage>;
+  /**
+   * Reserves up to `wanted` tokens, and at least `minimum`, of what is left of the user's daily `limit` on the UTC day
+   * of `at` (the tokens spent that day and the live reservations, those whose `until` has not passed). Returns the
+   * reservation, or null when less than `minimum` is left. Atomic: reservations racing in any number of processes
+   * never exceed the limit together. A reservation counts as no usage (sums above) until settled.
+   */
+  abstract reserve(
+    userId: string,
+    request: { wanted: number; minimum: number; limit: number; at: Date; until: Date },
+  ): Promise<{ id: string; tokens: number } | null>;
+  /** Replaces a reservation by the tokens actually spent, counted on the reservation's day. */
+  abstract settle(reservationId: string, usage: TokenUsage): Promise<void>;
+  /** Gives a reservation back unspent. */
+  abstract release(reservationId: string): Promise<void>;
 }
 
 /** Liveness and identity of the database behind the repositories. */

@@ -225,4 +225,10 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX audit_target ON audit_entries (target_id, created_at DESC, id DESC);
   CREATE INDEX sessions_user_used ON sessions (user_id, last_used_at);
   `,
+  // 9: daily quotas are reserved before a model call and settled with its usage: a reservation is a usage row with
+  // no tokens spent yet, counted against the quota until it is settled or expires (a crashed instance's).
+  `
+  ALTER TABLE token_usage ADD COLUMN reserved_tokens INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE token_usage ADD COLUMN reserved_until INTEGER;
+  `,
 ];
