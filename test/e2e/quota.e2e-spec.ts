@@ -123,21 +123,23 @@ describe('Quota, cost and concurrency', () => {
   it('should rate-limit REST sends with the same per-user bucket as socket events', async () => {
     const bob = await app.signUp();
     const [thread] = await threadsOf(bob, 1);
-    const three = await Promise.all([0, 1, 2, 3].map(() => connect(app.url, bob.accessToken)));
-    sockets.push(...three);
-    // 4 sockets x 20 events: more than the user's burst of 60, fast enough that little refills meanwhile.
-    const acks = await Promise.all(
-      three.flatMap((s) => Array.from({ length: 20 }, () => s.emitAck('thread:leave', { threadId: thread }))),
-    );
-    expect(acks.some((a) => a.ok === false && a.error.code === 'rate_limited')).toBe(true);
-    // The bucket refills 20 a second: of a few sends at once, the first may find a token, not all of them.
-    const sends = await Promise.all(
-      [0, 1, 2, 3, 4].map(() =>
-        app.request('POST', `/threads/${thread}/messages`, { token: bob.accessToken, body: { content: 'hi' } }),
+    const four = await Promise.all([0, 1, 2, 3].map(() => connect(app.url, bob.accessToken)));
+    sockets.push(...four);
+    // 4 sockets x 20 events and 30 REST sends at once: the REST sends alone are under the user's burst of 60, so
+    // only a budget shared with the sockets refuses some of them (the bucket refills 20 a second meanwhile).
+    const [acks, sends] = await Promise.all([
+      Promise.all(
+        four.flatMap((s) => Array.from({ length: 20 }, () => s.emitAck('thread:leave', { threadId: thread }))),
       ),
-    );
+      Promise.all(
+        Array.from({ length: 30 }, () =>
+          app.request('POST', `/threads/${thread}/messages`, { token: bob.accessToken, body: { content: 'hi' } }),
+        ),
+      ),
+    ]);
+    expect(acks.some((a) => a.ok === false && a.error.code === 'rate_limited')).toBe(true);
     const limited = sends.filter((r) => r.status === 429 && /slow down/.test(r.body.message as string));
-    expect(limited.length).toBeGreaterThanOrEqual(3);
+    expect(limited.length).toBeGreaterThanOrEqual(1);
     expect(limited[0].body).toMatchObject({ statusCode: 429, error: 'rate_limited' });
     expect(limited[0].headers.get('retry-after')).toMatch(/^\d+$/);
   });

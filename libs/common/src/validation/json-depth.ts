@@ -21,6 +21,9 @@ const BACKSLASH = 0x5c;
  * that skips strings; it never parses, so it costs about a millisecond a megabyte whatever the nesting.
  */
 export function jsonTextTooDeep(text: Buffer | string, max = MAX_JSON_DEPTH): boolean {
+  if (!hasMoreOpeners(text, max)) {
+    return false; // the common case, big strings with a few containers: native searches only
+  }
   const at = typeof text === 'string' ? (i: number) => text.charCodeAt(i) : (i: number) => text[i];
   let depth = 0;
   let inString = false;
@@ -40,6 +43,19 @@ export function jsonTextTooDeep(text: Buffer | string, max = MAX_JSON_DEPTH): bo
       }
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
       depth--;
+    }
+  }
+  return false;
+}
+
+/** Whether the text holds more than `max` `[` and `{` in all (outside strings or not): needed to nest deeper. */
+function hasMoreOpeners(text: Buffer | string, max: number): boolean {
+  let count = 0;
+  for (const opener of ['[', '{']) {
+    for (let i = text.indexOf(opener); i !== -1; i = text.indexOf(opener, i + 1)) {
+      if (++count > max) {
+        return true;
+      }
     }
   }
   return false;
