@@ -73,13 +73,19 @@ describe('A reply interrupted by a crash', () => {
       openSse(`${server.url}/api/threads/${thread.id}/messages`, ann.accessToken, send).then((s) => s.all()),
       socket.emitAck('message:send', { threadId: thread.id, ...send }),
     ]);
-    const interrupted = { code: 'unavailable', message: expect.stringContaining('interrupted') };
-    expect(rest.status).toBe(503);
-    expect(rest.body).toMatchObject({ statusCode: 503, error: 'unavailable' });
-    expect(sse.at(-1)).toEqual({ event: 'error', data: { messageId: expect.any(String), error: interrupted } });
+    // Followers attached before the repair get its end (`unavailable`, interrupted); on a slow machine the restart
+    // itself can outlast the lease, the repair then runs at start, and they find the reply failed already.
+    const repairedFirst = rest.status === 502;
+    const end = repairedFirst
+      ? { code: 'upstream_error', message: expect.any(String) }
+      : { code: 'unavailable', message: expect.stringContaining('interrupted') };
+    expect(rest.body).toMatchObject({ statusCode: repairedFirst ? 502 : 503, error: end.code });
+    expect(sse.at(-1)).toEqual({ event: 'error', data: { messageId: expect.any(String), error: end } });
     const replyId = sse.at(-1)!.data.messageId as string;
     expect(socketAck).toMatchObject({ ok: true, assistantMessageId: replyId });
-    await socket.next('message:error', (p: any) => p.messageId === replyId, REPAIRED_WITHIN_MS);
+    if (!repairedFirst) {
+      await socket.next('message:error', (p: any) => p.messageId === replyId, REPAIRED_WITHIN_MS);
+    }
     expect(Date.now() - restarted).toBeLessThan(REPAIRED_WITHIN_MS);
 
     const messages = await request('GET', `/threads/${thread.id}/messages`, { token: ann.accessToken });

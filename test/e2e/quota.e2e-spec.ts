@@ -123,16 +123,16 @@ describe('Quota, cost and concurrency', () => {
   it('should rate-limit REST sends with the same per-user bucket as socket events', async () => {
     const bob = await app.signUp();
     const [thread] = await threadsOf(bob, 1);
-    const four = await Promise.all([0, 1, 2, 3].map(() => connect(app.url, bob.accessToken)));
-    sockets.push(...four);
-    // 4 sockets x 20 events and 30 REST sends at once: the REST sends alone are under the user's burst of 60, so
+    const six = await Promise.all([0, 1, 2, 3, 4, 5].map(() => connect(app.url, bob.accessToken)));
+    sockets.push(...six);
+    // 6 sockets x 20 events and 50 REST sends at once: the REST sends alone are under the user's burst of 60, so
     // only a budget shared with the sockets refuses some of them (the bucket refills 20 a second meanwhile).
     const [acks, sends] = await Promise.all([
       Promise.all(
-        four.flatMap((s) => Array.from({ length: 20 }, () => s.emitAck('thread:leave', { threadId: thread }))),
+        six.flatMap((s) => Array.from({ length: 20 }, () => s.emitAck('thread:leave', { threadId: thread }))),
       ),
       Promise.all(
-        Array.from({ length: 30 }, () =>
+        Array.from({ length: 50 }, () =>
           app.request('POST', `/threads/${thread}/messages`, { token: bob.accessToken, body: { content: 'hi' } }),
         ),
       ),
