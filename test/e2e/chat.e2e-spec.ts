@@ -477,11 +477,19 @@ describe('Conversations (REST + SSE)', () => {
     });
 
     it('should send a long branch whole when it fits the window (more than one page of history)', async () => {
-      const thread = await newThread(app, alice);
+      // Its own user: 70 sends as fast as they answer are past the per-user send rate (a burst of 60, then 20 a
+      // second), so they wait as Retry-After says, as a client does, and leave alice's budget to the next tests.
+      const dan = await app.signUp();
+      const thread = await newThread(app, dan);
       app.upstream.script = () => ({ tokens: ['ok'] });
       let reply: any;
       for (let i = 0; i < 70; i++) {
-        reply = await send(app, alice, thread.id, { content: `n${i}` });
+        reply = await send(app, dan, thread.id, { content: `n${i}` });
+        while (reply.status === 429 && reply.body.error === 'rate_limited') {
+          await new Promise((r) => setTimeout(r, Number(reply.headers.get('retry-after')) * 1000));
+          reply = await send(app, dan, thread.id, { content: `n${i}` });
+        }
+        expect(reply.status).toBe(201);
       }
       const last = app.upstream.chatRequests.at(-1)!.body.messages as { role: string; content: string }[];
       expect(last).toHaveLength(139);
