@@ -127,6 +127,9 @@ describe('OpenAI-compatible API (/v1) through the official openai SDK', () => {
     expect(last.choices).toEqual([]);
     expect(last.usage).toMatchObject({ completion_tokens: echoTokens('stream me please').length });
     expect(chunks.slice(0, -1).every((c) => c.usage === null)).toBe(true);
+    // No max_tokens from the client: the default reply budget goes upstream all the same (the quota is far).
+    const sent = ctx.upstream.chatRequests[0].body;
+    expect(sent.max_tokens ?? sent.max_completion_tokens).toBe(1024);
   });
 
   it("should pass a model's reasoning apart, as reasoning_content", async () => {

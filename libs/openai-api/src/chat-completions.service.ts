@@ -1,6 +1,6 @@
 import type { AuthUser } from '@app/auth';
 import { AppError, errorBody } from '@app/common';
-import { CONTENT_MAX, GenerationService, ReplyFollower, type Started, ThreadService } from '@app/chat';
+import { CONTENT_MAX, GenerationService, ReplyFollower, type Started, ThreadService, UserEventRate } from '@app/chat';
 import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
 import { randomBytes } from 'node:crypto';
@@ -18,7 +18,9 @@ const unixNow = () => Math.floor(Date.now() / 1000);
 /**
  * Runs OpenAI chat completions on the one generation pipeline: stateless (`GenerationService.complete`, nothing
  * stored but usage), or saved into a thread (`GenerationService.send`, the same path as the web app, so the
- * thread's sockets see it live). Either way the client's disconnect stops the upstream request.
+ * thread's sockets see it live). Either way the client's disconnect stops the upstream request, and the same limits
+ * hold as for the web app: the per-user request budget shared with REST sends and sockets, the user's concurrent
+ * generations, and the daily quota reserved before the call (which caps max_tokens).
  */
 @Injectable()
 export class ChatCompletionsService {
@@ -26,9 +28,11 @@ export class ChatCompletionsService {
     private readonly generation: GenerationService,
     private readonly threads: ThreadService,
     private readonly follower: ReplyFollower,
+    private readonly rate: UserEventRate,
   ) {}
 
   async complete(auth: AuthUser, input: CompletionRequestInput, target: ThreadTarget, res: Response): Promise<void> {
+    this.rate.consume(auth.userId);
     if (target.kind === 'none') {
       await this.stateless(auth, input, res);
     } else {

@@ -313,23 +313,35 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
     await this.quota.check(auth.userId);
     const model = await this.catalog.resolve(input.model);
     const promptTokens = this.tokens.countTurns(input.messages);
-    if (promptTokens + (input.maxTokens ?? 0) > model.contextWindow) {
+    // At least one token of reply must fit after the prompt.
+    if (promptTokens + (input.maxTokens ?? 1) > model.contextWindow) {
       throw AppError.validation([
         {
           field: 'messages',
-          message: `The messages take ${promptTokens} tokens${input.maxTokens ? ` and max_tokens ${input.maxTokens}` : ''}: more than the model's context window of ${model.contextWindow}`,
+          message: `The messages take ${promptTokens} tokens${input.maxTokens ? ` and max_tokens ${input.maxTokens}` : ''}: more than the model's context window of ${model.contextWindow} leaves for a reply`,
         },
       ]);
     }
-    // Reserved like a reply; with a quota, max_tokens is capped by what is left of it (without one, the caller's).
-    const reservation = await this.quota.reserve(auth.userId, promptTokens, input.maxTokens ?? DEFAULT_REPLY_BUDGET);
+    // A slot among the user's concurrent generations (shared with thread replies), then the quota reservation of
+    // the prompt and the reply budget: the caller's max_tokens, else the default one, always sent upstream and
+    // capped by what is left of the quota.
+    const replyBudget = input.maxTokens ?? Math.min(DEFAULT_REPLY_BUDGET, model.contextWindow - promptTokens);
+    const slot = await this.slots.acquire(auth.userId);
+    let reservation: QuotaReservation;
+    try {
+      reservation = await this.quota.reserve(auth.userId, promptTokens, replyBudget);
+    } catch (err) {
+      await slot.release();
+      throw err;
+    }
+    const renew = setInterval(() => void slot.renew(), LEASE_RENEW_MS);
     const tracked = { ownerId: auth.userId, abort: new AbortController() };
     const request = {
       model: model.id,
       messages: input.messages,
       temperature: input.temperature,
       topP: input.topP,
-      maxTokens: this.config.userDailyTokenLimit > 0 ? reservation.maxTokens : input.maxTokens,
+      maxTokens: reservation.maxTokens,
       stop: input.stop,
       signal: AbortSignal.any([input.signal, tracked.abort.signal]),
     };
@@ -340,8 +352,9 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
       promptTokens,
       (text) => this.tokens.countText(text),
       async (usage) => {
+        clearInterval(renew);
         this.completions.delete(tracked);
-        await reservation.settle(usage);
+        await Promise.all([reservation.settle(usage), slot.release()]);
       },
     );
   }
