@@ -25,10 +25,13 @@ describe('web app: account settings', () => {
 
   beforeAll(async () => {
     stack = await startWebStack({ env: { USER_DAILY_TOKEN_LIMIT: '50000' } });
+    // Titles are counted as usage too: the title call reports nothing spent, so the day's total is the reply's.
     stack.upstream.script = (body) =>
-      lastUserText(body).startsWith('usage:')
-        ? { tokens: ['Counted.'], usage: { prompt_tokens: 1200, completion_tokens: 800 } }
-        : undefined;
+      String(body.messages?.[0]?.content).startsWith('You name conversations')
+        ? { tokens: ['Counting', ' usage'], usage: { prompt_tokens: 0, completion_tokens: 0 } }
+        : lastUserText(body).startsWith('usage:')
+          ? { tokens: ['Counted.'], usage: { prompt_tokens: 1200, completion_tokens: 800 } }
+          : undefined;
     // The first account is the instance's admin: the people of these tests are plain users.
     await fetch(`${stack.server.url}/api/auth/signup`, {
       method: 'POST',

@@ -532,7 +532,8 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
             onUsage: (spent) => (usage = spent),
           })
         : fallbackTitle(question); // no quota left today for a model call
-      await reservation?.settle(usage);
+      // A provider that reports no usage is counted locally, as replies are.
+      await reservation?.settle(usage ?? { promptTokens: prompt, completionTokens: this.tokens.countText(title) });
       const current = await this.threads.findById(scope, thread.id);
       if (!current || current.title !== DEFAULT_TITLE) {
         return; // deleted or renamed by the user meanwhile
