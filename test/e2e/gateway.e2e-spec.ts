@@ -459,6 +459,39 @@ describe('ChatGateway', () => {
       expect(late.all('message:created')).toEqual([]);
     });
 
+    it("should tell every tab of the owner about a thread's new title, whether it joined the thread or not", async () => {
+      const owner = await ctx.signUp();
+      const stranger = await ctx.signUp();
+      const [inRoom, elsewhere, theirs] = await Promise.all([open(owner), open(owner), open(stranger)]);
+      // A new chat answered over REST, no socket in its room: the generated title still reaches every tab (the
+      // sidebar), once each, and no one else's.
+      const created = await ctx.request('POST', '/threads', { token: owner.accessToken, body: {} });
+      await joined(inRoom, created.body.id);
+      ctx.upstream.enqueue({ tokens: ['Sure.'] }, { tokens: ['Pasta', ' dinner'] });
+      const sent = await ctx.request('POST', `/threads/${created.body.id}/messages`, {
+        token: owner.accessToken,
+        body: { content: 'What should I cook tonight?' },
+      });
+      expect(sent.status).toBe(201);
+      for (const tab of [inRoom, elsewhere]) {
+        const { thread } = await tab.next('thread:updated', (p: any) => p.thread.title === 'Pasta dinner');
+        expect(thread).toMatchObject({ id: created.body.id, title: 'Pasta dinner' });
+      }
+      const rename = await ctx.request('PATCH', `/threads/${created.body.id}`, {
+        token: owner.accessToken,
+        body: { title: 'Renamed' },
+      });
+      expect(await elsewhere.next('thread:updated', (p: any) => p.thread.title === 'Renamed')).toEqual({
+        thread: rename.body,
+      });
+      await inRoom.next('thread:updated', (p: any) => p.thread.title === 'Renamed');
+      // Every packet of one relay is written before a later ack on any socket: the stranger got nothing.
+      await theirs.emitAck('thread:leave', { threadId: created.body.id });
+      expect(theirs.all('thread:updated')).toEqual([]);
+      expect(inRoom.all('thread:updated')).toHaveLength(2);
+      expect(elsewhere.all('thread:updated')).toHaveLength(2);
+    });
+
     it('should tell every tab about a renamed and a deleted thread', async () => {
       const owner = await ctx.signUp();
       const thread = await newThread(owner);

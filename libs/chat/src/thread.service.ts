@@ -121,7 +121,7 @@ export class ThreadService {
       throw AppError.notFound('Thread');
     }
     const view = toThreadView(updated);
-    this.bus.publish({ type: 'thread:updated', threadId: thread.id, thread: view });
+    this.bus.publish({ type: 'thread:updated', threadId: thread.id, ownerId: auth.userId, thread: view });
     return view;
   }
 

@@ -373,6 +373,14 @@ export class ChatGateway
 
   private relay(event: ThreadEvent): void {
     const room = threadRoom(event.threadId);
+    // A new title or setting reaches every tab of the owner, whether it joined the thread or not: the sidebar lists
+    // them all, and a tab that moved to another thread before the title was generated must still see it. Those
+    // sockets (pending joins too) are all in the owner's room: one packet each, not fed again below.
+    const owner = event.type === 'thread:updated' ? event.ownerId : undefined;
+    if (owner) {
+      this.emitTo(this.server.local.to(room).to(userRoom(owner)), event);
+      return;
+    }
     // Most events of SSE-only threads have no socket here: skip encoding a packet for nobody.
     if (this.server.sockets.adapter.rooms.has(room)) {
       this.emitTo(this.server.local.to(room), event);

@@ -155,7 +155,7 @@ describe(ReplyFeed.name, () => {
       bus.answerSnapshot();
       await reading;
       feed.start();
-      bus.arrive({ type: 'thread:updated', threadId: 't1', thread: {} as never });
+      bus.arrive({ type: 'thread:updated', threadId: 't1', ownerId: 'u1', thread: {} as never });
       expect(passed).toBe(false);
       bus.arrive(delta('a1', 1, 'Hel')); // a repeat of what the snapshot holds changes nothing
       expect(passed).toBe(false);

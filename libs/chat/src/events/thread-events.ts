@@ -8,7 +8,8 @@ export type ThreadEvent =
   | { type: 'message:delta'; threadId: string; messageId: string; seq: number; delta: string; kind?: 'reasoning' }
   | { type: 'message:done'; threadId: string; message: MessageView }
   | { type: 'message:error'; threadId: string; messageId: string; error: { code: ErrorCode; message: string } }
-  | { type: 'thread:updated'; threadId: string; thread: ThreadView }
+  /** `ownerId`: every socket of the owner is told, joined or not (an older instance's events may lack it). */
+  | { type: 'thread:updated'; threadId: string; ownerId: string; thread: ThreadView }
   | { type: 'thread:deleted'; threadId: string };
 
 /** The reply being generated in a thread right now, as far as it has got. */

@@ -540,7 +540,12 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
       }
       const updated = await this.threads.update(scope, thread.id, { title });
       if (updated) {
-        this.bus.publish({ type: 'thread:updated', threadId: thread.id, thread: toThreadView(updated) });
+        this.bus.publish({
+          type: 'thread:updated',
+          threadId: thread.id,
+          ownerId: auth.userId,
+          thread: toThreadView(updated),
+        });
       }
     } catch (err) {
       this.logger.warn({ err }, 'title generation failed');

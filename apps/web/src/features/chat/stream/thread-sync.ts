@@ -80,8 +80,8 @@ export function installThreadSync(client: QueryClient): void {
     };
     refresh();
     // A first answer is followed by the generated title (one model call, at most 10 s). It comes as
-    // thread:updated to the thread's room, but a tab that has moved on (or a socket that missed the event)
-    // would keep showing the placeholder, so read it again once the title call must have ended.
+    // thread:updated to every socket of the owner, but a socket reconnecting at that moment would miss it and
+    // keep showing the placeholder, so read it again once the title call must have ended.
     const thread = client.getQueryData<Thread>(queryKeys.thread(message.threadId));
     if (!thread || thread.title === PLACEHOLDER_TITLE) {
       setTimeout(refresh, 3_000);
