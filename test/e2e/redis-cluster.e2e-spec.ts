@@ -184,6 +184,23 @@ describe('two instances on a Redis Cluster', () => {
     }
   });
 
+  it("should show a thread's new title to every socket of its owner on the other instance, joined or not", async () => {
+    const owner = await signUp();
+    const threadId = await newThread(owner);
+    const [joinedOnB, sidebarOnB] = await Promise.all([open(b, owner), open(b, owner)]);
+    expect(await joinedOnB.emitAck('thread:join', { threadId })).toMatchObject({ ok: true });
+    const renamed = await a.request('PATCH', `/threads/${threadId}`, {
+      token: owner.accessToken,
+      body: { title: 'Renamed on A' },
+    });
+    expect(renamed.status).toBe(200);
+    for (const socket of [joinedOnB, sidebarOnB]) {
+      expect(await socket.next('thread:updated')).toEqual({ thread: renamed.body });
+    }
+    // On the owner's channel, not the thread's: one packet per socket.
+    expect(joinedOnB.all('thread:updated')).toHaveLength(1);
+  });
+
   it('should count failed sign-ins of both instances in one window and disconnect a disabled user everywhere', async () => {
     const victim = await signUp();
     const from = { 'x-forwarded-for': '198.51.100.23' };

@@ -2,7 +2,7 @@ import { type AppConfig, ConfabMetrics, RedisConnections } from '@app/common';
 import { RedisProcess, redisServerAvailable } from '../../../test/support/redis-process';
 import { RedisThreadEventBus } from '../src/events/redis-thread-event-bus';
 import type { ThreadEvent } from '../src/events/thread-events';
-import type { MessageView } from '../src/presenters';
+import type { MessageView, ThreadView } from '../src/presenters';
 
 const describeWithRedis = redisServerAvailable() || process.env.CI === 'true' ? describe : describe.skip;
 
@@ -152,6 +152,27 @@ describeWithRedis.each(['auto', 'plain'] as const)(`${RedisThreadEventBus.name} 
     expect((await received(false)) - before.other).toBe(0);
     off();
     unfollowProbe();
+  });
+
+  it("should send a thread's updates to the instances where its owner has a socket", async () => {
+    const onB: string[] = [];
+    const off = b.subscribe((e) => onB.push(`${e.type} ${e.threadId}`));
+    const updated = (threadId: string, ownerId: string): ThreadEvent => ({
+      type: 'thread:updated',
+      threadId,
+      ownerId,
+      thread: { id: threadId } as ThreadView,
+    });
+    const unfollow = b.followOwner('u1');
+    await eventually(async () => (await subscribers('user:{u1}:threads')) === 1);
+    a.publish(updated('t5', 'u2')); // nobody follows u2 on B
+    a.publish(updated('t6', 'u1'));
+    await eventually(() => onB.length === 1);
+    unfollow();
+    await eventually(async () => (await subscribers('user:{u1}:threads')) === 0);
+
+    expect(onB).toEqual(['thread:updated t6']);
+    off();
   });
 
   it('should answer a snapshot while Redis is down instead of waiting for the subscription', async () => {

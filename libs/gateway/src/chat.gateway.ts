@@ -75,7 +75,8 @@ interface PendingJoin {
 
 const THREAD_ROOM_PREFIX = 'thread:';
 const threadRoom = (threadId: string) => `${THREAD_ROOM_PREFIX}${threadId}`;
-const userRoom = (userId: string) => `user:${userId}`;
+const USER_ROOM_PREFIX = 'user:';
+const userRoom = (userId: string) => `${USER_ROOM_PREFIX}${userId}`;
 
 /**
  * The Socket.IO transport: authenticates the handshake with the same checks as HTTP, keeps one room per thread,
@@ -94,7 +95,10 @@ export class ChatGateway
   private readonly userBuckets = new Map<string, { sockets: number }>();
   private readonly pending = new Map<string, Set<PendingJoin>>();
   private readonly unsubscribe: (() => void)[] = [];
-  /** Each thread room here follows its thread on the bus (so events generated elsewhere reach this instance). */
+  /**
+   * Each thread room here follows its thread on the bus, and each user room its user's threads' updates (so that
+   * events generated on other instances reach this one).
+   */
   private readonly roomFollows = new Map<string, () => void>();
 
   constructor(
@@ -120,8 +124,13 @@ export class ChatGateway
     });
     const rooms = server.sockets.adapter;
     const onRoomCreated = (room: string) => {
-      if (room.startsWith(THREAD_ROOM_PREFIX) && !this.roomFollows.has(room)) {
+      if (this.roomFollows.has(room)) {
+        return;
+      }
+      if (room.startsWith(THREAD_ROOM_PREFIX)) {
         this.roomFollows.set(room, this.bus.follow(room.slice(THREAD_ROOM_PREFIX.length)));
+      } else if (room.startsWith(USER_ROOM_PREFIX)) {
+        this.roomFollows.set(room, this.bus.followOwner(room.slice(USER_ROOM_PREFIX.length)));
       }
     };
     const onRoomDeleted = (room: string) => {

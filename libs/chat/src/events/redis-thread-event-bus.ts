@@ -47,6 +47,7 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
   /** `single` only: the channel of every event, and of every stop request. */
   private readonly events: string;
   private readonly stops: string;
+  private readonly keyOf: (name: string) => string;
   private readonly eventsOf: (threadId: string) => string;
   private readonly stopsOf: (threadId: string) => string;
   /** Subscriptions of followed threads (`sharded`), settled once Redis confirmed them. */
@@ -71,6 +72,7 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
     this.channels = options.channels ?? 'sharded';
     this.events = redis.key('thread-events');
     this.stops = redis.key('generation-stop');
+    this.keyOf = (name) => redis.key(name);
     this.eventsOf = (threadId) => redis.key(`thread:${hashTag(threadId)}:events`);
     this.stopsOf = (threadId) => redis.key(`thread:${hashTag(threadId)}:stop`);
     this.metaKey = (threadId) => redis.key(`inflight:${hashTag(threadId)}:meta`);
@@ -93,9 +95,12 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
     if (this.channels === 'sharded' && wasRunning !== this.inFlight.has(event.threadId)) {
       this.followStops(event.threadId, !wasRunning);
     }
-    // "<threadId> <event JSON>" (framed with this instance's origin by the fan-out): a receiver counts and skips
-    // its own events, or those of threads nobody follows there, without parsing them.
-    const text = `${event.threadId} ${JSON.stringify(event)}`;
+    // A thread's new title or settings go to every socket of its owner (the sidebar), wherever they are: on the
+    // owner's channel, which every instance with a socket of theirs follows (the thread's followers are among them).
+    const byOwner = this.channels === 'sharded' && event.type === 'thread:updated';
+    // "<threadId or ownerId> <event JSON>" (framed with this instance's origin by the fan-out): a receiver counts and
+    // skips its own events, or those nobody follows there, without parsing them.
+    const text = `${byOwner ? event.ownerId : event.threadId} ${JSON.stringify(event)}`;
     const stale = this.stale.get(event.threadId);
     const multi = this.pub.multi();
     let reply: string | null | undefined; // the reply whose in-flight state this event changes; null: all of them
@@ -141,7 +146,11 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
       case 'thread:updated':
         break;
     }
-    this.fanout.publishToMembers(multi, this.channelOf(event.threadId), text);
+    this.fanout.publishToMembers(
+      multi,
+      byOwner ? this.ownerChannelOf(event.ownerId) : this.channelOf(event.threadId),
+      text,
+    );
     if (event.type === 'thread:deleted' && this.channels === 'sharded') {
       // The instance running the thread's reply follows its stop channel, not necessarily its events.
       this.fanout.publishToMembers(multi, this.stopsOf(event.threadId), event.threadId);
@@ -270,6 +279,19 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
     this.metrics?.threadChannels.set(this.fanout.joined);
   }
 
+  /** `sharded`: joins the user's channel (their threads' updates) while a socket of theirs is here. */
+  protected override followedOwner(userId: string, following: boolean): void {
+    if (this.channels !== 'sharded') {
+      return;
+    }
+    if (following) {
+      void this.fanout.join(this.ownerChannelOf(userId), (text, own) => this.receive(text, own, 'owner'));
+    } else {
+      this.fanout.leave(this.ownerChannelOf(userId));
+    }
+    this.metrics?.threadChannels.set(this.fanout.joined);
+  }
+
   /** `sharded`: the instance running a thread's reply follows its stop requests (and deletions elsewhere). */
   private followStops(threadId: string, running: boolean): void {
     const channel = this.stopsOf(threadId);
@@ -285,14 +307,19 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
     this.metrics?.threadChannels.set(this.fanout.joined);
   }
 
+  private ownerChannelOf(userId: string): string {
+    return this.keyOf(`user:${hashTag(userId)}:threads`);
+  }
+
   private channelOf(threadId: string): string {
     return this.channels === 'single' ? this.events : this.eventsOf(threadId);
   }
 
   /** A thread event from Redis: its own come back too (counted, never delivered twice). */
-  private receive(text: string, own: boolean): void {
+  private receive(text: string, own: boolean, by: 'thread' | 'owner' = 'thread'): void {
     const space = text.indexOf(' ');
-    const followed = this.isFollowed(text.slice(0, space));
+    const id = text.slice(0, space);
+    const followed = by === 'owner' ? this.isOwnerFollowed(id) : this.isFollowed(id);
     this.metrics?.threadEventsReceived.inc({ followed: followed ? 'true' : 'false' });
     if (own || space < 0) {
       return;

@@ -78,7 +78,12 @@ describe(ReplyFeed.name, () => {
     it('should read the snapshot here and relay only what comes after it, passing it at the next delta', async () => {
       const relayed: string[] = [];
       let passedAt = -1;
-      const feed = new ReplyFeed(bus, 't1', (e) => relayed.push(label(e)), () => (passedAt = relayed.length));
+      const feed = new ReplyFeed(
+        bus,
+        't1',
+        (e) => relayed.push(label(e)),
+        () => (passedAt = relayed.length),
+      );
 
       const snapshot = await feed.read();
       bus.publish(delta('a1', 2, 'lo')); // after the snapshot, before start: buffered
@@ -95,7 +100,12 @@ describe(ReplyFeed.name, () => {
       bus.publish(done('a1', 'Hel'));
       const relayed: string[] = [];
       let passed = false;
-      const feed = new ReplyFeed(bus, 't1', (e) => relayed.push(label(e)), () => (passed = true));
+      const feed = new ReplyFeed(
+        bus,
+        't1',
+        (e) => relayed.push(label(e)),
+        () => (passed = true),
+      );
 
       await expect(feed.read()).resolves.toBeNull();
       bus.publish(created('a2'));
@@ -129,7 +139,12 @@ describe(ReplyFeed.name, () => {
       bus.arrive(created('a1'));
       const relayed: string[] = [];
       let passedAt = -1;
-      const feed = new ReplyFeed(bus, 't1', (e) => relayed.push(label(e)), () => (passedAt = relayed.length));
+      const feed = new ReplyFeed(
+        bus,
+        't1',
+        (e) => relayed.push(label(e)),
+        () => (passedAt = relayed.length),
+      );
       bus.arrive(delta('a1', 1, 'Hel')); // before the snapshot is taken: in it
       const reading = feed.read();
       bus.arrive(delta('a1', 2, 'lo')); // while it is on its way back: after it
@@ -150,7 +165,12 @@ describe(ReplyFeed.name, () => {
       bus.arrive(delta('a1', 1, 'Hel'));
       const relayed: string[] = [];
       let passed = false;
-      const feed = new ReplyFeed(bus, 't1', (e) => relayed.push(label(e)), () => (passed = true));
+      const feed = new ReplyFeed(
+        bus,
+        't1',
+        (e) => relayed.push(label(e)),
+        () => (passed = true),
+      );
       const reading = feed.read();
       bus.answerSnapshot();
       await reading;

@@ -20,6 +20,8 @@ export class ThreadEventBus {
   private readonly byThread = new Map<string, Set<ThreadEventListener>>();
   /** Local followers of each thread (sockets' rooms, pending joins, SSE responses, waiting requests). */
   private readonly followers = new Map<string, number>();
+  /** Local followers of each user's thread updates (the user's sockets). */
+  private readonly ownerFollowers = new Map<string, number>();
   private readonly busLogger = new Logger('ThreadEventBus');
   /** True when generations may run in other processes (events and snapshots cross instances). */
   readonly distributed: boolean = false;
@@ -67,25 +69,15 @@ export class ThreadEventBus {
    * Without Redis every event is local and this only counts.
    */
   follow(threadId: string): () => void {
-    const count = (this.followers.get(threadId) ?? 0) + 1;
-    this.followers.set(threadId, count);
-    if (count === 1) {
-      this.followed(threadId, true);
-    }
-    let done = false;
-    return () => {
-      if (done) {
-        return;
-      }
-      done = true;
-      const left = (this.followers.get(threadId) ?? 1) - 1;
-      if (left > 0) {
-        this.followers.set(threadId, left);
-      } else {
-        this.followers.delete(threadId);
-        this.followed(threadId, false);
-      }
-    };
+    return this.count(this.followers, threadId, (following) => this.followed(threadId, following));
+  }
+
+  /**
+   * Declares that something here follows every thread update of a user (a socket of theirs: the sidebar shows all
+   * their threads), so that `thread:updated` events published elsewhere reach this instance; returns the end.
+   */
+  followOwner(userId: string): () => void {
+    return this.count(this.ownerFollowers, userId, (following) => this.followedOwner(userId, following));
   }
 
   /** True while something here follows the thread. */
@@ -93,10 +85,44 @@ export class ThreadEventBus {
     return this.followers.has(threadId);
   }
 
+  /** True while something here follows the user's thread updates. */
+  isOwnerFollowed(userId: string): boolean {
+    return this.ownerFollowers.has(userId);
+  }
+
   /** Called when the thread gets its first local follower (`true`) or loses its last one (`false`). */
   protected followed(threadId: string, following: boolean): void {
     void threadId;
     void following;
+  }
+
+  /** Called when the user's thread updates get their first local follower (`true`) or lose their last one. */
+  protected followedOwner(userId: string, following: boolean): void {
+    void userId;
+    void following;
+  }
+
+  /** Counts one follower of `id`; `changed` runs on the first and after the last; the returned end is idempotent. */
+  private count(counts: Map<string, number>, id: string, changed: (following: boolean) => void): () => void {
+    const count = (counts.get(id) ?? 0) + 1;
+    counts.set(id, count);
+    if (count === 1) {
+      changed(true);
+    }
+    let done = false;
+    return () => {
+      if (done) {
+        return;
+      }
+      done = true;
+      const left = (counts.get(id) ?? 1) - 1;
+      if (left > 0) {
+        counts.set(id, left);
+      } else {
+        counts.delete(id);
+        changed(false);
+      }
+    };
   }
 
   /** The in-flight reply of a generation running in this process, if any. */

@@ -38,7 +38,7 @@ export class GenerationSlots {
   async acquire(userId: string): Promise<GenerationSlot> {
     const limit = this.config.userMaxConcurrent;
     const id = randomUUID();
-    const key = `confab:generating:${userId}`;
+    const key = this.redis.key(`generating:${userId}`);
     if (this.redis.enabled) {
       try {
         const now = Date.now();
