@@ -10,9 +10,16 @@
  *  3. two instances over a real redis-server sharing one database: delivery delay to a socket on instance B while
  *     the reply is generated on instance A, with A's own socket (same instance) as the baseline of the same run.
  *
+ * Step 2 runs the same streams on a bare relay too (bench/support/bare-relay.process.ts: no framework, a plain SSE
+ * parser, Socket.IO rooms), interleaved step by step, and reports confab's streams and CPU per token as a share of
+ * the bare relay's (issue 17).
+ *
  * BENCH_QUICK=1 runs a reduced version (for checking the benchmark itself, not for figures).
+ * BENCH_ONLY=streams runs only step 2; BENCH_STEPS=500 only those stream counts; BENCH_CPU_PROF=<dir> writes
+ * CPU profiles of confab (confab.cpuprofile) and the bare relay there.
  * BENCH_CLIENT_PROCS sets the number of client processes (default 2).
  */
+import { loadavg } from 'node:os';
 import { RedisProcess, redisServerAvailable } from '../test/support/redis-process';
 import { tempDir } from '../test/support/server-process';
 import { Api, mapLimit, sleep } from './support/client';
@@ -26,6 +33,7 @@ import {
   removeDir,
   rssBytes,
   serverEnv,
+  startBareRelay,
   startConfab,
   startUpstream,
   type Upstream,
@@ -51,6 +59,16 @@ const RAMP_MS = 1000;
  */
 const START_RATE = 100;
 const STEADY_MS = QUICK ? 2000 : 5000;
+/** The stepped stream counts; BENCH_STEPS=500 (comma-separated) runs only those (e.g. for a CPU profile). */
+const STEPS = process.env.BENCH_STEPS
+  ? process.env.BENCH_STEPS.split(',').map(Number)
+  : QUICK
+    ? [20, 50]
+    : [100, 150, 200, 250, 500, 750, 1000];
+/** BENCH_ONLY=streams runs only the stepped streams (no idle sockets, no two instances). */
+const STREAMS_ONLY = process.env.BENCH_ONLY === 'streams';
+/** BENCH_CPU_PROF=<dir>: confab and the bare relay run with --cpu-prof, their profiles written there at exit. */
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
 
 /** Client worker processes holding sockets; a socket is addressed by its global index. */
 class ClientPool {
@@ -255,85 +273,222 @@ function analyse(
   return { delays, steady, replies: replies.length, problems, deltas };
 }
 
-async function concurrentStreams(api: Api, pool: ClientPool, upstream: Upstream, serverPid: number) {
-  const steps = QUICK ? [20, 50] : [100, 150, 200, 250, 500, 750, 1000];
+/** Where the stepped streams run: confab's server, or the bare relay (bench/support/bare-relay.process.ts). */
+interface StreamTarget {
+  name: string;
+  url: string;
+  pid: number;
+  /** Global socket index of this target's first socket in the pool (one socket per stream). */
+  firstSocket: number;
+  /** `count` thread ids this target's sockets can join and send to, the i-th for the i-th socket. */
+  threads(count: number): Promise<string[]>;
+}
+
+interface StepFigures {
+  n: number;
+  pass: boolean;
+  p99: number;
+  usPerToken: number;
+  row: Row;
+  /** Far past the goal: larger steps would say nothing new. */
+  hopeless: boolean;
+}
+
+/** One step of concurrent streams on one target: N streams started at START_RATE/s, all streaming for STEADY_MS. */
+async function streamStep(
+  target: StreamTarget,
+  n: number,
+  pool: ClientPool,
+  upstream: Upstream,
+  tagOf: () => string,
+): Promise<StepFigures> {
+  const rampMs = Math.max(1000, (n * 1000) / START_RATE);
+  const tokenCount = Math.ceil((rampMs + STEADY_MS) / TOKEN_DELAY_MS);
+  const threads = await target.threads(n);
+  const tags = new Map(threads.map((t) => [t, tagOf()]));
+  const since = (await upstream.stats()).at(-1)?.id ?? 0;
+  const load = loadLine();
+  log(`${target.name}: ${n} concurrent streams, started over ${rampMs / 1000} s, ${tokenCount} tokens each`);
+  const meter = cpuMeter({ [target.name]: target.pid, upstream: upstream.pid, ...pool.pids, bench: process.pid });
+  const serverCpuBefore = cpuMs(target.pid);
+  const socket = (i: number) => target.firstSocket + i;
+  const result = await pool.run(
+    {
+      joins: threads.map((threadId, i) => ({ socket: socket(i), threadId })),
+      sends: threads.map((threadId, i) => ({
+        socket: socket(i),
+        threadId,
+        content: benchPrompt(tags.get(threadId)!, tokenCount, TOKEN_DELAY_MS),
+        at: (i * rampMs) / n,
+      })),
+      watch: threads.map((threadId, i) => ({ socket: socket(i), threadId })),
+    },
+    rampMs + tokenCount * TOKEN_DELAY_MS + 60_000,
+  );
+  const serverCpuMs = cpuMs(target.pid) - serverCpuBefore;
+  const cpu = formatCpu(meter.stop());
+  const stats = await upstream.stats(since);
+  await upstream.forget();
+  const outcome = analyse(result.replies, n, tokenCount, new Map(stats.map((s) => [s.tag, s.tokenTimes])), (t) =>
+    tags.get(t)!,
+  );
+  const problems = [...result.errors, ...outcome.problems, ...(result.timedOut ? ['timed out'] : [])];
+  const all = summarize(outcome.delays);
+  const s = summarize(outcome.steady);
+  const pass = s.p99 <= 50 && problems.length === 0 && outcome.delays.length === n * tokenCount;
+  const usPerToken = (serverCpuMs * 1000) / Math.max(1, all.n);
+  return {
+    n,
+    pass,
+    p99: s.p99,
+    usPerToken,
+    hopeless: s.p99 > 1000 || problems.length > n / 2,
+    row: {
+      figure: `${target.name}: ${n} concurrent streams, token relay while all ${n} stream (n=${s.n})`,
+      value:
+        `p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)}; all tokens incl. ramp: p50 ${ms(all.p50)}, ` +
+        `p99 ${ms(all.p99)}; ${outcome.deltas} deltas for ${all.n} tokens; ` +
+        `${problems.length === 0 ? 'no loss, no reorder' : `${problems.length} PROBLEMS: ${problems.slice(0, 2).join('; ')}`}; ` +
+        `${target.name} ${usPerToken.toFixed(0)} us CPU per token; CPU ${cpu}; ${load}`,
+      goal: 'p99 <= 50 ms, no loss',
+      pass,
+    },
+  };
+}
+
+/** The load average now (the machine is shared: other work skews every figure). */
+function loadLine(): string {
+  return `load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`;
+}
+
+/**
+ * The stepped streams on confab and on the bare relay, interleaved step by step (bare relay first) so that both
+ * see the same machine, then the ratios the issue asks for.
+ */
+async function concurrentStreams(
+  api: Api,
+  pool: ClientPool,
+  upstream: Upstream,
+  serverPid: number,
+  bare: { url: string; pid: number },
+): Promise<{ steps: Row[]; summary: Row[] }> {
+  const steps = STEPS;
   const maxStreams = steps[steps.length - 1];
   // One socket per stream; 10 sockets per user keeps every user far below its event budget (2 events per socket
   // and step: join + send; 20 per user against a burst of 60) and below the connection cap.
   const socketsPerUser = 10;
   const users = Math.ceil(maxStreams / socketsPerUser);
-  log(`streams: signing up ${users} users, connecting ${maxStreams} sockets`);
+  log(
+    `streams: signing up ${users} users, connecting ${maxStreams} sockets to confab and ${maxStreams} to the bare relay`,
+  );
   const tokens = await signupUsers(api, 'stream', users);
   const socketTokens = Array.from({ length: maxStreams }, (_, i) => tokens[Math.floor(i / socketsPerUser)]);
   const c = await pool.connect(api.baseUrl, socketTokens);
-  if (c.failed > 0) {
-    throw new Error(`could not connect the stream sockets: ${c.firstError}`);
+  const b = await pool.connect(
+    bare.url,
+    socketTokens.map(() => 'bare'),
+  );
+  if (c.failed + b.failed > 0) {
+    throw new Error(`could not connect the stream sockets: ${c.firstError ?? b.firstError}`);
   }
-  const rows: Row[] = [];
-  let best = 0;
+  let bareThreads = 0;
+  const targets: StreamTarget[] = [
+    {
+      name: 'bare relay',
+      url: bare.url,
+      pid: bare.pid,
+      firstSocket: maxStreams,
+      threads: async (count) => Array.from({ length: count }, () => `bare-thread-${++bareThreads}`),
+    },
+    {
+      name: 'confab',
+      url: api.baseUrl,
+      pid: serverPid,
+      firstSocket: 0,
+      threads: (count) =>
+        mapLimit(Array.from({ length: count }), 16, (_, i) => api.createThread(socketTokens[i], `stream ${i}`)),
+    },
+  ];
   let tagCounter = 0;
+  const tagOf = () => `g${++tagCounter}`;
+  const figures = new Map<string, StepFigures[]>(targets.map((t) => [t.name, []]));
+  const done = new Set<string>();
+  const rows: Row[] = [];
   for (const n of steps) {
-    const rampMs = Math.max(1000, (n * 1000) / START_RATE);
-    const tokenCount = Math.ceil((rampMs + STEADY_MS) / TOKEN_DELAY_MS);
-    const threads = await mapLimit(Array.from({ length: n }), 16, (_, i) =>
-      api.createThread(socketTokens[i], `stream ${i}`),
-    );
-    const tags = new Map(threads.map((t) => [t, `g${++tagCounter}`]));
-    const since = (await upstream.stats()).at(-1)?.id ?? 0;
-    log(`streams: ${n} concurrent, started over ${rampMs / 1000} s, ${tokenCount} tokens each`);
-    const meter = cpuMeter({ server: serverPid, upstream: upstream.pid, ...pool.pids, bench: process.pid });
-    const serverCpuBefore = cpuMs(serverPid);
-    const result = await pool.run(
-      {
-        joins: threads.map((threadId, i) => ({ socket: i, threadId })),
-        sends: threads.map((threadId, i) => ({
-          socket: i,
-          threadId,
-          content: benchPrompt(tags.get(threadId)!, tokenCount, TOKEN_DELAY_MS),
-          at: (i * rampMs) / n,
-        })),
-        watch: threads.map((threadId, i) => ({ socket: i, threadId })),
-      },
-      rampMs + tokenCount * TOKEN_DELAY_MS + 60_000,
-    );
-    const serverCpuMs = cpuMs(serverPid) - serverCpuBefore;
-    const cpu = formatCpu(meter.stop());
-    const stats = await upstream.stats(since);
-    await upstream.forget();
-    const outcome = analyse(result.replies, n, tokenCount, new Map(stats.map((s) => [s.tag, s.tokenTimes])), (t) =>
-      tags.get(t)!,
-    );
-    const problems = [...result.errors, ...outcome.problems, ...(result.timedOut ? ['timed out'] : [])];
-    const all = summarize(outcome.delays);
-    const s = summarize(outcome.steady);
-    const pass = s.p99 <= 50 && problems.length === 0 && outcome.delays.length === n * tokenCount;
-    if (pass) {
-      best = Math.max(best, n);
+    for (const target of targets.filter((t) => !done.has(t.name))) {
+      const f = await streamStep(target, n, pool, upstream, tagOf);
+      figures.get(target.name)!.push(f);
+      rows.push(f.row);
+      if (f.hopeless && n !== maxStreams) {
+        rows.push({
+          figure: `${target.name}: larger steps`,
+          value: `skipped: ${n} streams are already far past the goal`,
+        });
+        done.add(target.name);
+      }
     }
-    rows.push({
-      figure: `${n} concurrent streams: token relay while all ${n} stream (n=${s.n})`,
-      value:
-        `p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)}; all tokens incl. ramp: p50 ${ms(all.p50)}, ` +
-        `p99 ${ms(all.p99)}; ${outcome.deltas} deltas for ${all.n} tokens; ` +
-        `${problems.length === 0 ? 'no loss, no reorder' : `${problems.length} PROBLEMS: ${problems.slice(0, 2).join('; ')}`}; ` +
-        `CPU ${cpu}; server ${((serverCpuMs * 1000) / Math.max(1, all.n)).toFixed(0)} us CPU per token`,
-      goal: 'p99 <= 50 ms, no loss',
-      pass,
-    });
-    if ((s.p99 > 1000 || problems.length > n / 2) && n !== maxStreams) {
-      // Bounded: a step this far past the goal says what the larger ones would.
-      rows.push({ figure: `larger steps`, value: `skipped: ${n} streams are already far past the goal` });
+    if (done.size === targets.length) {
       break;
     }
   }
-  rows.push({
-    figure: 'highest concurrent streams with p99 <= 50 ms and no loss',
-    value: best > 0 ? `${best}` : `none of ${steps.join(', ')}`,
-    goal: '>= 500 on 2 cores',
-    pass: best >= 500,
-  });
   await pool.closeSockets();
-  return rows;
+  const best = (name: string) =>
+    Math.max(
+      0,
+      ...figures
+        .get(name)!
+        .filter((f) => f.pass)
+        .map((f) => f.n),
+    );
+  // CPU per token at 100 streams (the issue's figure), or at the nearest step a reduced run has.
+  const cpuStep = steps.reduce((a, x) => (Math.abs(x - 100) < Math.abs(a - 100) ? x : a), steps[0]);
+  const at100 = (name: string) => figures.get(name)!.find((f) => f.n === cpuStep)?.usPerToken ?? Number.NaN;
+  const confabBest = best('confab');
+  const bareBest = best('bare relay');
+  const share = bareBest > 0 ? confabBest / bareBest : Number.NaN;
+  const confabUs = at100('confab');
+  const bareUs = at100('bare relay');
+  const ladder = `steps ${steps.join(', ')}`;
+  const summary: Row[] = [
+    {
+      figure: 'bare relay: highest concurrent streams with p99 <= 50 ms and no loss',
+      value: `${bareBest > 0 ? bareBest : 'none'} (${ladder})`,
+    },
+    {
+      figure: 'confab: highest concurrent streams with p99 <= 50 ms and no loss',
+      value: `${confabBest > 0 ? confabBest : 'none'} (${ladder})`,
+      goal: '>= 500 on 2 cores',
+      pass: confabBest >= 500,
+    },
+    {
+      figure: 'confab streams / bare relay streams at the same bound',
+      value: Number.isFinite(share) ? `${(share * 100).toFixed(0)} % (${confabBest} / ${bareBest})` : 'n/a',
+      goal: '>= 80 %',
+      pass: share >= 0.8,
+    },
+    {
+      figure: `confab at ${maxStreams} streams where the bare relay sustains them`,
+      value:
+        bareBest >= maxStreams
+          ? `bare relay sustains ${maxStreams}; confab ${confabBest >= maxStreams ? 'does too' : `reaches ${confabBest}`}`
+          : `bare relay reaches ${bareBest} < ${maxStreams} here: the ${maxStreams}-stream goal does not apply`,
+      goal: `${maxStreams} if the bare relay reaches it`,
+      pass: bareBest < maxStreams || confabBest >= maxStreams,
+    },
+    {
+      figure: `server CPU per relayed token at ${cpuStep} streams: confab`,
+      value: `${Number.isFinite(confabUs) ? confabUs.toFixed(0) : 'n/a'} us (${ratio(confabUs, bareUs)} of the bare relay)`,
+      goal: '<= 1.25x bare relay (80 %)',
+      pass: confabUs <= bareUs * 1.25,
+    },
+    {
+      figure: `server CPU per relayed token at ${cpuStep} streams: bare relay`,
+      value: `${Number.isFinite(bareUs) ? bareUs.toFixed(0) : 'n/a'} us`,
+    },
+  ];
+  return { steps: rows, summary };
 }
 
 async function acrossInstances(upstream: Upstream, pool: ClientPool): Promise<Row[]> {
@@ -473,18 +628,33 @@ async function main(cleanups: Cleanups): Promise<void> {
   cleanups.push(() => pool.close());
   const dataDir = tempDir('confab-bench-gw-');
   cleanups.push(() => removeDir(dataDir));
-  const server = await startConfab(serverEnv(dataDir, upstream.baseUrl));
+  const profile = (name: string) =>
+    CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+  const server = await startConfab(
+    serverEnv(dataDir, upstream.baseUrl, CPU_PROF_DIR ? { NODE_OPTIONS: profile('confab').join(' ') } : {}),
+  );
   cleanups.push(() => server.stop());
+  const bare = await startBareRelay(upstream.baseUrl, profile('bare-relay'));
+  cleanups.push(() => bare.close());
   const api = new Api(server.url);
   await api.signup('bench-admin@bench.local'); // the first account is the admin; keep it out of the figures
 
-  printTable('Idle sockets (one server process)', await idleSockets(api, pool, server.child.pid!));
+  if (!STREAMS_ONLY) {
+    printTable('Idle sockets (one server process)', await idleSockets(api, pool, server.child.pid!));
+  }
+  const streams = await concurrentStreams(api, pool, upstream, server.child.pid!, bare);
   printTable(
-    `Concurrent streaming replies (one server process, upstream ${1000 / TOKEN_DELAY_MS} tokens/s per stream, ` +
-      `streams started at ${START_RATE}/s, all streaming together for ${STEADY_MS / 1000} s)`,
-    await concurrentStreams(api, pool, upstream, server.child.pid!),
+    `Concurrent streaming replies (one process each, upstream ${1000 / TOKEN_DELAY_MS} tokens/s per stream, ` +
+      `streams started at ${START_RATE}/s, all streaming together for ${STEADY_MS / 1000} s; the bare relay ` +
+      'and confab take turns at each step)',
+    streams.steps,
   );
+  printTable(`Confab against the bare relay (same run; ${loadLine()} at the end)`, streams.summary);
   await server.stop();
+  await bare.close();
+  if (STREAMS_ONLY) {
+    return;
+  }
   printTable(
     `Two instances over Redis (one shared database; ${STREAM_TOKENS} tokens at ${1000 / TOKEN_DELAY_MS}/s per ` +
       `stream, sends spread over ${RAMP_MS} ms)`,

@@ -10,9 +10,9 @@ import type { UpstreamRequestStats } from './upstream.process';
 const SWC = ['-r', '@swc-node/register'];
 
 /** Forks a TypeScript module of bench/support with IPC, its stderr shared with ours. */
-export function forkTs(file: string, args: string[] = []): ChildProcess {
+export function forkTs(file: string, args: string[] = [], execArgv: string[] = []): ChildProcess {
   return fork(resolve(process.cwd(), file), args, {
-    execArgv: [...SWC, ...process.execArgv.filter((a) => a.startsWith('--max-old-space-size'))],
+    execArgv: [...SWC, ...process.execArgv.filter((a) => a.startsWith('--max-old-space-size')), ...execArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
 }
@@ -116,6 +116,24 @@ export async function startUpstream(): Promise<Upstream> {
     forget: () => ipc.request({ type: 'forget' }).then(() => undefined),
     close: () => ipc.close(),
   };
+}
+
+/** The bare relay of bench:gateway in its own process (bench/support/bare-relay.process.ts). */
+export async function startBareRelay(
+  upstreamBaseUrl: string,
+  execArgv: string[] = [],
+): Promise<{ url: string; pid: number; close: () => Promise<void> }> {
+  const child = forkTs('bench/support/bare-relay.process.ts', [upstreamBaseUrl], execArgv);
+  const ipc = new IpcClient(child);
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    child.once('exit', (code) => reject(new Error(`bare relay exited with ${code}`)));
+    child.on('message', (msg: any) => {
+      if (msg?.type === 'ready') {
+        resolveUrl(msg.url as string);
+      }
+    });
+  });
+  return { url, pid: child.pid!, close: () => ipc.close() };
 }
 
 /** The environment every benchmark server gets (plus DATA_DIR, OPENAI_BASE_URL and extras). */
