@@ -65,10 +65,16 @@ function main(): void {
     `${file}: busy ${(busy / 1e6).toFixed(2)} s, idle ${(idle / 1e6).toFixed(2)} s`,
     '',
     'self time by area:',
-    ...[...areas].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => `  ${pct(v)}  ${k}`),
+    ...[...areas]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, v]) => `  ${pct(v)}  ${k}`),
     '',
     'heaviest functions (self time):',
-    ...[...functions].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => `  ${pct(v)}  ${k}`),
+    ...[...functions]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, v]) => `  ${pct(v)}  ${k}`),
   ];
   process.stdout.write(`${out.join('\n')}\n`);
 }

@@ -12,6 +12,7 @@ import {
   MessageRepository,
   ownerScope,
   PersistenceModule,
+  SEARCH_CANDIDATES,
   SessionRepository,
   ThreadRepository,
   UsageRepository,
@@ -570,6 +571,24 @@ export function repositoryContract(adapter: string, mongodbUri: () => string | n
           (await r.threads.list(a, { limit: 1, q: 'risotto', cursor: paged.nextCursor })).items.map((t) => t.id),
         ).toEqual([t2.id]);
       });
+
+      it('should bound a search to the threads of the newest SEARCH_CANDIDATES matching messages', async () => {
+        const user = await newUser();
+        const s = ownerScope(user.id);
+        const old = await newThread(user.id, 'Old');
+        const busy = await newThread(user.id, 'Busy');
+        const base = { parentId: null, role: 'user' as const, model: 'm', status: 'complete' as const };
+        await r.messages.create(s, { ...base, threadId: old.id, content: 'an early marmot, alone' });
+        for (let i = 0; i < SEARCH_CANDIDATES; i++) {
+          await r.messages.create(s, { ...base, threadId: busy.id, content: `marmot sighting ${i}` });
+        }
+        // The old thread is now the most recently active, but its match is older than the newest cap's worth.
+        await r.threads.update(s, old.id, { title: 'Old, renamed' });
+        expect((await r.threads.list(s, { limit: 10, q: 'marmot' })).items.map((t) => t.id)).toEqual([busy.id]);
+        // A narrower query finds it.
+        expect((await r.threads.list(s, { limit: 10, q: 'marmot alone' })).items.map((t) => t.id)).toEqual([old.id]);
+        expect((await r.threads.list(s, { limit: 10, q: 'renamed' })).items.map((t) => t.id)).toEqual([old.id]);
+      }, 60_000);
 
       it('should find a reply by its text once it has ended', async () => {
         const user = await newUser();

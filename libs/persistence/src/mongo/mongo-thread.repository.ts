@@ -1,7 +1,7 @@
 import { newId, type Page } from '@app/common';
 import type { ThreadEntity } from '../ports/entities';
 import type { OwnerScope } from '../ports/owner-scope';
-import { type PageQuery, type ThreadPatch, ThreadRepository } from '../ports/repositories';
+import { type PageQuery, SEARCH_CANDIDATES, type ThreadPatch, ThreadRepository } from '../ports/repositories';
 import { op, searchWords } from './mongo-filter';
 import type { MongoModels } from './mongo-models';
 import { keysetAfter, readCursor, toPage } from './mongo-paging';
@@ -79,7 +79,10 @@ export class MongoThreadRepository extends ThreadRepository {
   /**
    * Ids of the owner's threads whose title, or one of whose messages, contains every word (as the SQLite adapter's
    * FTS query). `$text` matches one word at a time, case- and diacritic-insensitively; each further word narrows
-   * the documents the previous ones matched.
+   * the documents the previous ones matched. The text indexes lead with `ownerId`, so `$text` reads only this
+   * owner's index entries. The last word's query keeps the newest SEARCH_CANDIDATES (ids grow with time) of the
+   * messages, and apart of the titles, that matched every word: the SQLite adapter's bound. A one-word search
+   * (the common case) is thereby bounded in the database; with more words the earlier ones narrow unbounded.
    */
   private async matching(scope: OwnerScope, words: string[]): Promise<string[]> {
     if (words.length === 0) {
@@ -87,8 +90,9 @@ export class MongoThreadRepository extends ThreadRepository {
     }
     let titled: string[] | null = null;
     let messages: { _id: string; threadId: string }[] | null = null;
-    for (const word of words) {
+    for (const [i, word] of words.entries()) {
       const text = op({ $search: word });
+      const cap = i === words.length - 1 ? SEARCH_CANDIDATES : 0; // 0: no limit
       if (titled === null || titled.length > 0) {
         const docs: { _id: string }[] = await this.m.threads
           .find(
@@ -97,6 +101,8 @@ export class MongoThreadRepository extends ThreadRepository {
               : { ownerId: scope.ownerId, $text: text, _id: op({ $in: titled }) },
             { _id: 1 },
           )
+          .sort({ _id: -1 })
+          .limit(cap)
           .lean<{ _id: string }[]>();
         titled = docs.map((d) => d._id);
       }
@@ -108,6 +114,8 @@ export class MongoThreadRepository extends ThreadRepository {
               : { ownerId: scope.ownerId, $text: text, _id: op({ $in: messages.map((d) => d._id) }) },
             { _id: 1, threadId: 1 },
           )
+          .sort({ _id: -1 })
+          .limit(cap)
           .lean<{ _id: string; threadId: string }[]>();
       }
     }

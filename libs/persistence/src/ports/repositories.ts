@@ -132,13 +132,24 @@ export interface ThreadPatch {
   activeLeafId?: string | null;
 }
 
+/**
+ * How many of the newest matching messages (and, apart, of the newest matching titles) a thread search considers,
+ * in every adapter: a word found in most of a user's million messages costs what a rare one costs. Older matches
+ * past the cap are not found; a longer query narrows.
+ */
+export const SEARCH_CANDIDATES = 1000;
+
 export abstract class ThreadRepository {
   abstract create(
     scope: OwnerScope,
     input: { title: string; model: string; systemPrompt: string },
   ): Promise<ThreadEntity>;
   abstract findById(scope: OwnerScope, id: string): Promise<ThreadEntity | null>;
-  /** Most recently active first. `q` matches titles and message text, case-insensitive. */
+  /**
+   * Most recently active first. `q` matches titles and message text, case-insensitive, each word as a prefix
+   * (SQLite) or a whole word (MongoDB); a search is bounded to the threads of the newest SEARCH_CANDIDATES
+   * matching messages and titles.
+   */
   abstract list(scope: OwnerScope, query: PageQuery & { q?: string }): Promise<Page<ThreadEntity>>;
   /** Applies the patch and bumps `updatedAt` (activity). */
   abstract update(scope: OwnerScope, id: string, patch: ThreadPatch): Promise<ThreadEntity | null>;

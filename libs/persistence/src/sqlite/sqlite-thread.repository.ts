@@ -1,7 +1,7 @@
 import { decodeCursor, encodeCursor, newId, type Page } from '@app/common';
 import type { ThreadEntity } from '../ports/entities';
 import type { OwnerScope } from '../ports/owner-scope';
-import { type PageQuery, type ThreadPatch, ThreadRepository } from '../ports/repositories';
+import { type PageQuery, SEARCH_CANDIDATES, type ThreadPatch, ThreadRepository } from '../ports/repositories';
 import { type Db, ownerSearch, prepared } from './sqlite-database';
 import { invalidCursor } from './sqlite-paging';
 
@@ -72,20 +72,7 @@ export class SqliteThreadRepository extends ThreadRepository {
     let rows: ThreadRow[];
     if (query.q?.trim()) {
       const search = ownerSearch(scope.ownerId, query.q);
-      if (!search) {
-        return { items: [], nextCursor: null };
-      }
-      // The owner is part of each MATCH: the index hands out only this owner's rows (the owner_id conditions
-      // outside stay as the scope's guarantee).
-      rows = prepared(
-        this.db,
-        `SELECT ${COLUMNS} FROM threads t
-         WHERE t.owner_id = @owner AND ${keyset}
-           AND (t.rowid IN (SELECT rowid FROM threads_fts WHERE threads_fts MATCH @titles)
-             OR t.id IN (SELECT m.thread_id FROM messages_fts f JOIN messages m ON m.seq = f.rowid
-                         WHERE messages_fts MATCH @messages AND m.owner_id = @owner))
-         ORDER BY t.updated_at DESC, t.id DESC LIMIT @limit`,
-      ).all({ ...params, ...search }) as ThreadRow[];
+      rows = search ? this.search(search, params, keyset) : [];
     } else {
       rows = prepared(
         this.db,
@@ -99,6 +86,46 @@ export class SqliteThreadRepository extends ThreadRepository {
       items: page.map(toThread),
       nextCursor: rows.length > query.limit && last ? encodeCursor({ at: last.updated_at, id: last.id }) : null,
     };
+  }
+
+  /**
+   * A search in two bounded steps. The owner is part of each MATCH (an indexed column), and the prefix indexes let
+   * FTS5 hand out the owner's matches newest first without merging anything: the newest SEARCH_CANDIDATES matching
+   * messages and titles are taken. Their threads (at most twice that many, found by primary key) are then ordered
+   * by activity and paged like the listing. Cost is bounded by the cap, not by how many of a user's million
+   * messages contain the word.
+   */
+  private search(
+    search: { titles: string; messages: string },
+    params: { owner: string; at: number | null; id: string | null; limit: number },
+    keyset: string,
+  ): ThreadRow[] {
+    const seqs = prepared(
+      this.db,
+      `SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ${SEARCH_CANDIDATES}`,
+    )
+      .pluck()
+      .all(search.messages) as number[];
+    const titled = prepared(
+      this.db,
+      `SELECT rowid FROM threads_fts WHERE threads_fts MATCH ? ORDER BY rowid DESC LIMIT ${SEARCH_CANDIDATES}`,
+    )
+      .pluck()
+      .all(search.titles) as number[];
+    if (seqs.length === 0 && titled.length === 0) {
+      return [];
+    }
+    // `+t.owner_id` keeps the planner on the candidates' rowids (instead of walking all the owner's threads); the
+    // owner condition stays as the scope's guarantee.
+    return prepared(
+      this.db,
+      `SELECT ${COLUMNS} FROM threads t
+       WHERE t.rowid IN (SELECT value FROM json_each(@titled)
+                         UNION SELECT c.rowid FROM messages m JOIN threads c ON c.id = m.thread_id
+                               WHERE m.seq IN (SELECT value FROM json_each(@seqs)) AND m.owner_id = @owner)
+         AND +t.owner_id = @owner AND ${keyset}
+       ORDER BY t.updated_at DESC, t.id DESC LIMIT @limit`,
+    ).all({ ...params, titled: JSON.stringify(titled), seqs: JSON.stringify(seqs) }) as ThreadRow[];
   }
 
   async update(scope: OwnerScope, id: string, patch: ThreadPatch): Promise<ThreadEntity | null> {
