@@ -1,11 +1,12 @@
 import type { AppConfig, ModelQuirksOverride } from '@app/common';
 import type { TokenUsage } from '@app/persistence';
 import { Logger } from '@nestjs/common';
-import OpenAI from 'openai';
+import OpenAI, { APIError } from 'openai';
 import { AbortError, sleep } from './abort';
 import { type AdaptableParam, type ChatBody, chatBody, refusedParam } from './chat-request';
 import { isChatModelId, contextWindowOf, quirksOf } from './known-models';
 import { type CompletionEvent, type CompletionRequest, ModelProvider, type ModelInfo } from './model-provider';
+import { type ServerSentEvent, SseReader } from './sse-reader';
 import { TokenCounter } from './token-counter';
 import {
   DescribedUpstreamError,
@@ -160,7 +161,13 @@ export class OpenAiProvider extends ModelProvider {
     this.logger.log(`Provider ${this.name}: model ${model} refused "${param}"; retrying and sending it no more`);
   }
 
-  /** One request. Throws raw errors (mapped by the caller); an abort of `request.signal` ends it silently. */
+  /**
+   * One request. Throws raw errors (mapped by the caller); an abort of `request.signal` ends it silently. The SDK
+   * makes the request (auth, headers, status errors) and hands over the raw response; its body is read with a lean
+   * SSE parser (SseReader) instead of the SDK's stream decoder, which cost a large share of the CPU under many
+   * concurrent streams. What the SDK's stream does is kept: `[DONE]` ends it, an `error` event or an `error` field
+   * is an APIError, malformed JSON a SyntaxError, an abort ends it quietly.
+   */
   private async *attempt(
     request: CompletionRequest,
     body: ChatBody,
@@ -170,65 +177,77 @@ export class OpenAiProvider extends ModelProvider {
     // covers the headers, and it is set a little longer so that ours decides).
     const idle = new AbortController();
     const headersTimer = setTimeout(() => idle.abort(), this.timeoutMs);
-    let stream: Awaited<ReturnType<OpenAiProvider['create']>>;
+    let response: Response;
     try {
-      stream = await this.create(body, AbortSignal.any([request.signal, idle.signal]));
+      response = await this.create(body, AbortSignal.any([request.signal, idle.signal]));
     } catch (err) {
       throw idle.signal.aborted && !request.signal.aborted ? new UpstreamTimeoutError() : err;
     } finally {
       clearTimeout(headersTimer);
     }
-    const chunks = stream[Symbol.asyncIterator]();
+    if (!response.body) {
+      throw new IncompleteStreamError();
+    }
+    const reader = response.body.getReader();
+    const sse = new SseReader();
+    // Armed only while waiting for the upstream, so a slow consumer cannot cause a timeout.
+    const watchdog = new IdleWatchdog(this.timeoutMs, () => idle.abort());
     let finished = false;
     let usage: TokenUsage | null = null;
     let text = '';
     let reasoning = '';
     try {
-      for (;;) {
-        // Armed only while waiting for the upstream, so a slow consumer cannot cause a timeout.
-        const timer = setTimeout(() => idle.abort(), this.timeoutMs);
-        let next: IteratorResult<OpenAI.Chat.Completions.ChatCompletionChunk>;
+      reading: for (;;) {
+        let read: ReadableStreamReadResult<Uint8Array>;
+        watchdog.waiting();
         try {
-          next = await chunks.next();
+          read = await reader.read();
         } catch (err) {
-          // After the finish reason the reply is complete; losing the usage chunk or [DONE] is not worth an error.
-          if (finished) {
+          // An abort (a stop, our idle timer) ends the stream quietly, as the SDK's did; after the finish reason the
+          // reply is complete, and losing the usage chunk or [DONE] is not worth an error.
+          if (finished || request.signal.aborted || idle.signal.aborted) {
             break;
           }
           throw err;
         } finally {
-          clearTimeout(timer);
+          watchdog.idle();
         }
-        // Chunks the SDK had already buffered are not delivered after a stop.
-        if (next.done || request.signal.aborted) {
+        if (read.done) {
           break;
         }
-        const chunk = next.value;
-        if (chunk.usage) {
-          usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
-        }
-        const choice = chunk.choices[0];
-        if (choice?.finish_reason) {
-          finished = true;
-        }
-        const thinking = reasoningOf(choice?.delta);
-        if (thinking) {
-          reasoning += thinking;
-          progress.delivered = true;
-          yield { type: 'reasoning', text: thinking };
-        }
-        const delta = choice?.delta?.content;
-        if (delta) {
-          text += delta;
-          progress.delivered = true;
-          yield { type: 'delta', text: delta };
+        for (const event of sse.push(read.value)) {
+          // Events already received are not delivered after a stop.
+          if (request.signal.aborted || event.data === '[DONE]') {
+            break reading;
+          }
+          const chunk = parseChunk(event, response.headers);
+          if (chunk.usage) {
+            usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+          }
+          const choice = chunk.choices?.[0];
+          if (choice?.finish_reason) {
+            finished = true;
+          }
+          const thinking = reasoningOf(choice?.delta);
+          if (thinking) {
+            reasoning += thinking;
+            progress.delivered = true;
+            yield { type: 'reasoning', text: thinking };
+          }
+          const delta = choice?.delta?.content;
+          if (delta) {
+            text += delta;
+            progress.delivered = true;
+            yield { type: 'delta', text: delta };
+          }
         }
       }
     } finally {
-      // Leaving early (the consumer stopped iterating, or an error): make the SDK abort the request.
-      await chunks.return?.();
+      watchdog.stop();
+      // Leaving early (a stop, the consumer stopped iterating, an error): cancelling the body closes the upstream
+      // connection. After the end of the body it does nothing.
+      await reader.cancel().catch(() => undefined);
     }
-    // The SDK ends the iteration without an error when the request was aborted.
     if (request.signal.aborted) {
       throw new AbortError();
     }
@@ -245,17 +264,80 @@ export class OpenAiProvider extends ModelProvider {
     };
   }
 
-  private create(body: ChatBody, signal: AbortSignal) {
-    return this.client.chat.completions.create(
-      body,
-      // The SDK closes the HTTP connection when this aborts (the caller's stop, or our idle timeout).
-      { signal, timeout: this.timeoutMs + SDK_TIMEOUT_MARGIN_MS },
+  private create(body: ChatBody, signal: AbortSignal): Promise<Response> {
+    return (
+      this.client.chat.completions
+        // The SDK closes the HTTP connection when this aborts (the caller's stop, or our idle timeout).
+        .create(body, { signal, timeout: this.timeoutMs + SDK_TIMEOUT_MARGIN_MS })
+        .asResponse()
     );
   }
 
   private backoff(attempt: number): number {
     const exponential = Math.min(MAX_RETRY_DELAY_MS, this.retryBaseDelayMs * 2 ** attempt);
     return Math.round(exponential * (0.8 + Math.random() * 0.4));
+  }
+}
+
+/**
+ * A streamed chunk from its SSE event, as the SDK's stream decodes it: an `error` event or an `error` field in the
+ * data is the upstream's error (an APIError), data that is not JSON a SyntaxError.
+ */
+function parseChunk(event: ServerSentEvent, headers: Headers): OpenAI.Chat.Completions.ChatCompletionChunk {
+  let data: unknown;
+  try {
+    data = JSON.parse(event.data);
+  } catch {
+    throw new SyntaxError('Error reading response: malformed server-sent event JSON.');
+  }
+  const failure = (data as { error?: unknown } | null)?.error;
+  if (event.event === 'error' || failure) {
+    throw new APIError(undefined, (failure ?? data) as object, undefined, headers);
+  }
+  return data as OpenAI.Chat.Completions.ChatCompletionChunk;
+}
+
+/**
+ * Aborts a stream that waited longer than `ms` for its next chunk, with one timer per stream (re-armed at most
+ * once per `ms`) instead of a timer set and cleared around every chunk.
+ */
+class IdleWatchdog {
+  private since: number | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly ms: number,
+    private readonly onIdle: () => void,
+  ) {}
+
+  waiting(): void {
+    this.since = performance.now();
+    this.timer ??= setTimeout(() => this.check(), this.ms);
+  }
+
+  idle(): void {
+    this.since = null;
+  }
+
+  stop(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.since = null;
+  }
+
+  private check(): void {
+    this.timer = null;
+    if (this.since === null) {
+      return; // not waiting now; the next wait arms it again
+    }
+    const waited = performance.now() - this.since;
+    if (waited >= this.ms) {
+      this.onIdle();
+    } else {
+      this.timer = setTimeout(() => this.check(), this.ms - waited);
+    }
   }
 }
 

@@ -1,0 +1,88 @@
+/** One Server-Sent Event: its `event` field (null when absent) and its `data` lines joined with `\n`. */
+export interface ServerSentEvent {
+  event: string | null;
+  data: string;
+}
+
+/**
+ * A lean incremental Server-Sent Events parser for the provider's streamed completions (the `openai` SDK's own
+ * decoder layers one async generator per stage over the bytes; profiles of many concurrent streams showed it as a
+ * large share of the server's CPU). Feed it the body's chunks as they come; it returns the events they complete.
+ * Lines end with LF, CRLF or CR; a blank line ends an event; `:` comments, `id:`, `retry:` and unknown fields are
+ * ignored; an event without data is not dispatched; an unfinished event at the end of the stream is dropped (as the
+ * SSE standard says).
+ */
+export class SseReader {
+  private readonly decoder = new TextDecoder();
+  private buffer = '';
+  private data: string[] = [];
+  private event: string | null = null;
+  /** The last chunk ended with CR: an LF starting the next one belongs to that line end. */
+  private pendingCr = false;
+
+  /** The events completed by this chunk, in order. */
+  push(chunk: Uint8Array): ServerSentEvent[] {
+    let text = this.decoder.decode(chunk, { stream: true });
+    if (text === '') {
+      return []; // an empty chunk, or part of a character: nothing changes (an LF may still follow a CR)
+    }
+    if (this.pendingCr && text.startsWith('\n')) {
+      text = text.slice(1);
+    }
+    this.pendingCr = false;
+    this.buffer += text;
+    const events: ServerSentEvent[] = [];
+    let start = 0;
+    for (;;) {
+      const lf = this.buffer.indexOf('\n', start);
+      const cr = this.buffer.indexOf('\r', start);
+      if (lf === -1 && cr === -1) {
+        break;
+      }
+      let end: number;
+      let next: number;
+      if (cr !== -1 && (lf === -1 || cr < lf)) {
+        end = cr;
+        if (cr + 1 === this.buffer.length) {
+          // CR at the very end: it ends this line, and an LF may follow in the next chunk.
+          this.pendingCr = true;
+          next = cr + 1;
+        } else {
+          next = this.buffer.charCodeAt(cr + 1) === 10 ? cr + 2 : cr + 1;
+        }
+      } else {
+        end = lf;
+        next = lf + 1;
+      }
+      this.line(this.buffer.slice(start, end), events);
+      start = next;
+    }
+    this.buffer = start === 0 ? this.buffer : this.buffer.slice(start);
+    return events;
+  }
+
+  private line(line: string, events: ServerSentEvent[]): void {
+    if (line === '') {
+      if (this.data.length > 0) {
+        events.push({ event: this.event, data: this.data.join('\n') });
+      }
+      this.data = [];
+      this.event = null;
+      return;
+    }
+    if (line.charCodeAt(0) === 58 /* : */) {
+      return;
+    }
+    const colon = line.indexOf(':');
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? '' : line.slice(colon + 1);
+    if (value.charCodeAt(0) === 32 /* space */) {
+      value = value.slice(1);
+    }
+    if (field === 'data') {
+      this.data.push(value);
+    } else if (field === 'event') {
+      this.event = value;
+    }
+  }
+}
