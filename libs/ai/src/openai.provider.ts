@@ -198,7 +198,7 @@ export class OpenAiProvider extends ModelProvider {
     let reasoning = '';
     try {
       reading: for (;;) {
-        let read: ReadableStreamReadResult<Uint8Array>;
+        let read: Awaited<ReturnType<typeof reader.read>>;
         watchdog.waiting();
         try {
           read = await reader.read();
