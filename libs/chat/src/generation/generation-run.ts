@@ -25,6 +25,12 @@ export interface RunInput {
   countText: (text: string) => number;
   /** Called once, with the milliseconds from the provider call to the first token. */
   onFirstToken?: (elapsedMs: number) => void;
+  /**
+   * Deltas arriving within this many milliseconds of the reply's previous delta event are joined into the next one
+   * (DELTA_COALESCE): the fan-out then costs events per window, not per provider chunk. The first delta is never
+   * held. 0 or unset: only deltas of the same I/O turn are joined.
+   */
+  coalesceMs?: number;
 }
 
 export interface RunOutcome {
@@ -39,8 +45,10 @@ type DeltaKind = 'content' | 'reasoning';
 /**
  * One assistant reply being generated: streams from the provider, publishes each delta with the next `seq`,
  * flushes the growing text at most every FLUSH_INTERVAL_MS, and writes the whole reply once at the end
- * (complete, stopped or error). Deltas of one kind arriving in the same I/O turn are coalesced into one event;
- * reasoning text is published and stored apart from the answer (`kind: 'reasoning'`, `reasoning`).
+ * (complete, stopped or error). Deltas of one kind arriving in the same I/O turn, or within `coalesceMs` of the
+ * previous delta event, are coalesced into one event (the first is never held, and whatever is held goes out
+ * before the reply's end); reasoning text is published and stored apart from the answer (`kind: 'reasoning'`,
+ * `reasoning`).
  */
 export class GenerationRun {
   private readonly logger = new Logger(GenerationRun.name);
@@ -50,7 +58,11 @@ export class GenerationRun {
   private seq = 0;
   private pending = '';
   private pendingKind: DeltaKind = 'content';
-  private emitScheduled = false;
+  /** The scheduled emit of the pending text (next I/O turn, or the end of the coalescing window). */
+  private emitImmediate: NodeJS.Immediate | null = null;
+  private emitTimer: NodeJS.Timeout | null = null;
+  /** performance.now() of the last delta event. */
+  private lastEmitAt = Number.NEGATIVE_INFINITY;
   private flushTimer: NodeJS.Timeout | null = null;
   private flushedLength = 0;
   private flushedReasoningLength = 0;
@@ -178,19 +190,36 @@ export class GenerationRun {
       this.content += text;
     }
     this.pending += text;
-    if (!this.emitScheduled) {
-      this.emitScheduled = true;
-      setImmediate(() => this.emitPending());
-    }
+    this.scheduleEmit();
     this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
     return !this.cut;
   }
 
+  private scheduleEmit(): void {
+    if (this.emitImmediate || this.emitTimer) {
+      return;
+    }
+    const wait = this.lastEmitAt + (this.input.coalesceMs ?? 0) - performance.now();
+    if (wait > 0) {
+      this.emitTimer = setTimeout(() => this.emitPending(), wait);
+    } else {
+      this.emitImmediate = setImmediate(() => this.emitPending());
+    }
+  }
+
   private emitPending(): void {
-    this.emitScheduled = false;
+    if (this.emitTimer) {
+      clearTimeout(this.emitTimer);
+      this.emitTimer = null;
+    }
+    if (this.emitImmediate) {
+      clearImmediate(this.emitImmediate);
+      this.emitImmediate = null;
+    }
     if (!this.pending) {
       return;
     }
+    this.lastEmitAt = performance.now();
     const delta = this.pending;
     this.pending = '';
     this.seq += 1;

@@ -403,6 +403,7 @@ export class GenerationService implements OnApplicationBootstrap, BeforeApplicat
         maxTokens: claim.reservation.maxTokens,
         promptTokens: context.promptTokens,
         maxChars: this.config.maxReplyChars,
+        coalesceMs: this.config.deltaCoalesceMs,
         countText: (text) => this.tokens.countText(text),
         onFirstToken: (ms) => this.metrics.timeToFirstToken.observe({ model }, ms / 1000),
       },

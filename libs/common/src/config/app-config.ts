@@ -72,6 +72,11 @@ export interface AppConfig {
   maxReplyChars: number;
   /** Replies one user may have generating at once (across instances with REDIS_URL). */
   userMaxConcurrent: number;
+  /**
+   * DELTA_COALESCE: a reply's deltas arriving within this long of its previous delta event are sent as one (the
+   * first never waits); 0: only those of the same I/O turn.
+   */
+  deltaCoalesceMs: number;
   corsOrigins: string[];
   trustProxy: number;
   signupRateLimit: RateLimit;

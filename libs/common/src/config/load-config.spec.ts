@@ -110,6 +110,7 @@ describe(loadConfig.name, () => {
     [{ LOGIN_RATE_LIMIT: 'lots' }, /^LOGIN_RATE_LIMIT must be a rate/],
     [{ REFRESH_GRACE: '5m' }, /^REFRESH_GRACE must be 0 or a duration up to 60s/],
     [{ LOGIN_MAX_DELAY: 'slow' }, /^LOGIN_MAX_DELAY must be 0 or a duration up to 60s/],
+    [{ DELTA_COALESCE: '5s' }, /^DELTA_COALESCE must be 0 or a duration up to 1s/],
     [{ MODELS: 'a:12' }, /^MODELS entries/],
     [{ MODELS: 'a', DEFAULT_MODEL: 'b' }, /^DEFAULT_MODEL "b" is not in MODELS/],
     [{ CORS_ORIGINS: 'not an origin' }, /^CORS_ORIGINS entries/],
@@ -117,6 +118,11 @@ describe(loadConfig.name, () => {
     const problems = problemsOf(env as Record<string, string>);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(message);
+  });
+
+  it('should read the delta coalescing window (DELTA_COALESCE), off by default', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).deltaCoalesceMs).toBe(0);
+    expect(loadConfig({ DATA_DIR: dataDir(), DELTA_COALESCE: '40ms' }).deltaCoalesceMs).toBe(40);
   });
 
   it('should default and validate the operations settings', () => {

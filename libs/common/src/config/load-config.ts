@@ -200,6 +200,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
     userDailyTokenLimit: int('USER_DAILY_TOKEN_LIMIT', 0, 0, Number.MAX_SAFE_INTEGER),
     maxReplyChars: int('MAX_REPLY_CHARS', 200_000, 1_000, 10_000_000),
     userMaxConcurrent: int('USER_MAX_CONCURRENT', 3, 1, 1000),
+    deltaCoalesceMs: boundedDuration('DELTA_COALESCE', '0', 1_000),
     corsOrigins,
     trustProxy: int('TRUST_PROXY', 0, 0, 10),
     signupRateLimit: rate('SIGNUP_RATE_LIMIT', '10/h'),
