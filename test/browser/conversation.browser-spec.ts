@@ -135,7 +135,10 @@ describe('web app: conversation', () => {
       await dialog.getByRole('textbox', { name: 'System prompt' }).fill('Answer like a pirate.');
       await dialog.getByRole('slider', { name: /Temperature/ }).fill('0.4');
       await dialog.getByRole('spinbutton', { name: 'Longest reply (tokens)' }).fill('321');
+      // The dialog closes at once and the thread is saved in the background: reload once the save has answered.
+      const saved = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().includes('/api/threads/'));
       await dialog.getByRole('button', { name: 'Save' }).click();
+      await saved;
       await page.reload();
       await page.getByRole('button', { name: 'Chat settings' }).click();
       await page.getByRole('dialog', { name: 'Chat settings' }).getByText('0.4').waitFor();
