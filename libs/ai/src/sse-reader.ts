@@ -30,12 +30,15 @@ export class SseReader {
       text = text.slice(1);
     }
     this.pendingCr = false;
+    // Line ends are searched from where the last push stopped (the tail has none), and each index is looked up
+    // again only once passed: linear in the bytes, however they are cut and however many events a chunk holds.
+    const from = this.buffer.length;
     this.buffer += text;
     const events: ServerSentEvent[] = [];
     let start = 0;
+    let lf = this.buffer.indexOf('\n', from);
+    let cr = this.buffer.indexOf('\r', from);
     for (;;) {
-      const lf = this.buffer.indexOf('\n', start);
-      const cr = this.buffer.indexOf('\r', start);
       if (lf === -1 && cr === -1) {
         break;
       }
@@ -56,6 +59,12 @@ export class SseReader {
       }
       this.line(this.buffer.slice(start, end), events);
       start = next;
+      if (lf !== -1 && lf < start) {
+        lf = this.buffer.indexOf('\n', start);
+      }
+      if (cr !== -1 && cr < start) {
+        cr = this.buffer.indexOf('\r', start);
+      }
     }
     this.buffer = start === 0 ? this.buffer : this.buffer.slice(start);
     return events;
