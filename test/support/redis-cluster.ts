@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { pingRedis } from './redis-process';
 import { freePort, tempDir } from './server-process';
@@ -33,18 +34,35 @@ export class RedisCluster {
     return `redis://127.0.0.1:${this.ports[0]}`;
   }
 
-  static async start(masters = 3): Promise<RedisCluster> {
+  /**
+   * Starts the cluster, on fresh ports again when a node cannot start: a port chosen free (or its cluster-bus port,
+   * port + 10000) can be taken by another process before redis-server binds it on a busy machine.
+   */
+  static async start(masters = 3, attempts = 3): Promise<RedisCluster> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await RedisCluster.launch(masters);
+      } catch (err) {
+        if (attempt >= attempts || !(err instanceof NodeStartError)) {
+          throw err;
+        }
+      }
+    }
+  }
+
+  private static async launch(masters: number): Promise<RedisCluster> {
     const dir = tempDir('confab-redis-cluster-');
     const ports: number[] = [];
     while (ports.length < masters) {
-      // Each node also listens on its port + 10000 (the cluster bus): keep both in range.
+      // Each node also listens on its port + 10000 (the cluster bus): keep both in range and both free.
       const port = await freePort();
-      if (port < 55_000 && !ports.includes(port)) {
+      if (port < 55_000 && !ports.includes(port) && (await portIsFree(port + 10_000))) {
         ports.push(port);
       }
     }
-    const nodes = ports.map((port) =>
-      spawn(
+    const output = new Map<number, string>();
+    const nodes = ports.map((port) => {
+      const node = spawn(
         'redis-server',
         [
           '--port',
@@ -64,16 +82,23 @@ export class RedisCluster {
           '--dir',
           dir,
         ],
-        { stdio: 'ignore' },
-      ),
-    );
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      // Kept (the last few KB) to say why a node did not start.
+      const keep = (chunk: Buffer) => output.set(port, ((output.get(port) ?? '') + chunk.toString()).slice(-4000));
+      node.stdout?.on('data', keep);
+      node.stderr?.on('data', keep);
+      return node;
+    });
     const cluster = new RedisCluster(nodes, ports, dir);
     try {
       const deadline = Date.now() + 10_000;
-      for (const port of ports) {
+      for (const [i, port] of ports.entries()) {
         while (!(await pingRedis(port))) {
-          if (Date.now() > deadline) {
-            throw new Error(`cluster node ${port} did not start`);
+          const node = nodes[i];
+          if (node.exitCode !== null || node.signalCode !== null || Date.now() > deadline) {
+            const tail = (output.get(port) ?? '').trim().split('\n').slice(-3).join(' | ');
+            throw new NodeStartError(`cluster node ${port} did not start: ${tail || 'no output'}`);
           }
           await new Promise((r) => setTimeout(r, 25));
         }
@@ -142,4 +167,16 @@ export class RedisCluster {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/** A node that could not start (port taken, early exit): worth another try on other ports. */
+class NodeStartError extends Error {}
+
+/** True when nothing listens on 127.0.0.1:port right now. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
