@@ -58,10 +58,7 @@ export class DemoProvider extends ModelProvider {
     }
     yield {
       type: 'usage',
-      usage: {
-        promptTokens: this.tokenCounter.countTurns(request.messages),
-        completionTokens: this.tokenCounter.countText(reply),
-      },
+      usage: this.tokenCounter.estimateUsage(request.messages, reply),
     };
   }
 

@@ -256,11 +256,7 @@ export class OpenAiProvider extends ModelProvider {
     }
     yield {
       type: 'usage',
-      usage: usage ?? {
-        promptTokens: this.tokenCounter.countTurns(request.messages),
-        // Reasoning is billed as completion tokens by every provider that reports it.
-        completionTokens: this.tokenCounter.countText(text) + this.tokenCounter.countText(reasoning),
-      },
+      usage: usage ?? this.tokenCounter.estimateUsage(request.messages, text, reasoning),
     };
   }
 

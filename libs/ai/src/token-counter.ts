@@ -1,3 +1,4 @@
+import type { TokenUsage } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import { countTokens, setMergeCacheSize } from 'gpt-tokenizer/encoding/o200k_base';
 import type { ChatTurn } from './model-provider';
@@ -69,6 +70,18 @@ export class TokenCounter {
       total += TOKENS_PER_MESSAGE + this.countText(turn.content);
     }
     return total;
+  }
+
+  /**
+   * The one estimate of a reply's usage when its upstream reported none (or it ended before the upstream could):
+   * the prompt as sent, and the answer and the thinking text as received (thinking is billed as completion tokens
+   * by every provider that reports it).
+   */
+  estimateUsage(prompt: number | readonly ChatTurn[], answer: string, reasoning = ''): TokenUsage {
+    return {
+      promptTokens: typeof prompt === 'number' ? prompt : this.countTurns(prompt),
+      completionTokens: this.countText(answer) + this.countText(reasoning),
+    };
   }
 }
 
