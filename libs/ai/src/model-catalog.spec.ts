@@ -61,7 +61,7 @@ describe(ModelCatalog.name, () => {
         defaultModel: 'gpt-4o-mini',
         demo: false,
       });
-      expect(catalog.demo).toBe(false);
+      expect((await catalog.list()).demo).toBe(false);
     });
 
     it('should take a window the provider lists for a model configured without one', async () => {
@@ -232,7 +232,7 @@ describe(ModelCatalog.name, () => {
         defaultModel: 'demo',
         demo: true,
       });
-      expect(catalog.demo).toBe(true);
+      expect((await catalog.list()).demo).toBe(true);
       await expect(catalog.resolve('gpt-4o')).rejects.toMatchObject({ code: 'validation_failed' });
     });
   });

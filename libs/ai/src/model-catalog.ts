@@ -34,13 +34,9 @@ export class ModelCatalog implements OnApplicationBootstrap, OnApplicationShutdo
     this.providers = registry.entries.map((entry) => new ProviderModels(entry, () => this.now()));
   }
 
-  get demo(): boolean {
-    return this.registry.demo;
-  }
-
   /** Discovers every provider's models at start (not awaited) and keeps them fresh in the background. */
   onApplicationBootstrap(): void {
-    if (this.demo) {
+    if (this.registry.demo) {
       return;
     }
     void this.refreshStale();
@@ -62,14 +58,14 @@ export class ModelCatalog implements OnApplicationBootstrap, OnApplicationShutdo
 
   /** Each provider's last discovery, for `/api/health`. */
   status(): ProviderStatus[] {
-    if (this.demo) {
+    if (this.registry.demo) {
       return [{ name: this.registry.entries[0].name, status: 'ok', models: 1, checkedAt: null }];
     }
     return this.providers.map((p) => p.status());
   }
 
   async list(): Promise<ModelList> {
-    if (this.demo) {
+    if (this.registry.demo) {
       const models = await this.registry.entries[0].provider.listModels();
       return { models, defaultModel: models[0].id, demo: true };
     }
