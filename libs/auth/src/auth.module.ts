@@ -61,6 +61,6 @@ import { TokenVerifier } from './token/token-verifier';
     AdminService,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [TokenVerifier, AccountEvents, RateLimiter],
+  exports: [TokenVerifier, AccountEvents, RateLimiter, ProfileService],
 })
 export class AuthModule {}

@@ -6,6 +6,7 @@ export { ADMIN_ONLY, AdminOnly } from './decorators/admin-only.decorator';
 export { Client, type ClientInfo, clientInfoOf } from './decorators/client.decorator';
 export { CurrentUser } from './decorators/current-user.decorator';
 export { Public, PUBLIC_ROUTE } from './decorators/public.decorator';
+export { ProfileService } from './account/profile.service';
 export { type AccountEvent, type AccountEventListener, AccountEvents } from './events/account-events';
 export type { RateRule } from './rate-limit/fixed-window';
 export { RateLimiter } from './rate-limit/rate-limiter';

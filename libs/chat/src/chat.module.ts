@@ -3,6 +3,7 @@ import { AuthModule } from '@app/auth';
 import { APP_CONFIG, type AppConfig, ConfabMetrics, RedisConnections } from '@app/common';
 import { Module } from '@nestjs/common';
 import { MessagesController } from './controllers/messages.controller';
+import { AccountExportController } from './export/account-export.controller';
 import { ModelsController } from './controllers/models.controller';
 import { ThreadsController } from './controllers/threads.controller';
 import { GenerationService } from './generation/generation.service';
@@ -19,7 +20,7 @@ import { ThreadService } from './thread.service';
 /** Threads, messages and the one generation pipeline, with their REST + SSE routes. */
 @Module({
   imports: [AiModule, AuthModule],
-  controllers: [ModelsController, ThreadsController, MessagesController],
+  controllers: [ModelsController, ThreadsController, MessagesController, AccountExportController],
   providers: [
     ThreadService,
     MessageService,

@@ -17,7 +17,6 @@ import { UpdateProfileDto } from '../dto/profile.dto';
 import { UsageHistoryView } from '../dto/account-activity.dto';
 import { ProfileView } from '../dto/responses.dto';
 import { UserView } from '../user/user.view';
-import { AccountExport } from './account-export';
 import { ProfileService } from './profile.service';
 
 const WRONG_PASSWORDS = 'LOGIN_RATE_LIMIT wrong passwords from this session (counted per session, not with sign-ins)';
@@ -59,13 +58,6 @@ export class ProfileController {
   @ApiTooManyRequestsResponse({ description: WRONG_PASSWORDS })
   async changePassword(@CurrentUser() auth: AuthUser, @Client() client: ClientInfo, @Body() dto: ChangePasswordDto) {
     await this.profile.changePassword(auth, client, dto);
-  }
-
-  @Get('me/export')
-  @ApiOperation({ summary: 'Everything the user owns: profile and every thread with every branch' })
-  @ApiOkResponse({ type: AccountExport })
-  export(@CurrentUser() auth: AuthUser) {
-    return this.profile.export(auth);
   }
 
   @Delete('me')

@@ -1,13 +1,5 @@
 import { APP_CONFIG, type AppConfig, AppError, DAY_MS, utcDayKey } from '@app/common';
-import {
-  MessageRepository,
-  ownerScope,
-  SessionRepository,
-  ThreadRepository,
-  UsageRepository,
-  type UserEntity,
-  UserRepository,
-} from '@app/persistence';
+import { SessionRepository, UsageRepository, type UserEntity, UserRepository } from '@app/persistence';
 import { Inject, Injectable } from '@nestjs/common';
 import { LastAdminRule } from '../admin/last-admin.rule';
 import { AuditTrail } from '../audit/audit-trail';
@@ -21,7 +13,6 @@ import { AccountEvents } from '../events/account-events';
 import { PasswordHasher } from '../password/password-hasher';
 import { AbuseLimits } from '../rate-limit/abuse-limits';
 import { toUserView, type UserView } from '../user/user.view';
-import { type AccountExport, toExportedThread } from './account-export';
 
 /** What signed-in users do with their own account. */
 @Injectable()
@@ -30,8 +21,6 @@ export class ProfileService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly users: UserRepository,
     private readonly sessions: SessionRepository,
-    private readonly threads: ThreadRepository,
-    private readonly messages: MessageRepository,
     private readonly usage: UsageRepository,
     private readonly hasher: PasswordHasher,
     private readonly limits: AbuseLimits,
@@ -44,6 +33,11 @@ export class ProfileService {
     const user = await this.userOf(auth);
     const [today, total] = await Promise.all([this.usage.forDay(user.id, new Date()), this.usage.total(user.id)]);
     return { ...toUserView(user), usage: { today, total } };
+  }
+
+  /** The caller's account as any response may show it (`unauthorized` once it is gone). */
+  async user(auth: AuthUser): Promise<UserView> {
+    return toUserView(await this.userOf(auth));
   }
 
   /** Today, in total, the daily limit and what is left of it, and each of the last 30 UTC days (zeros filled in). */
@@ -98,18 +92,6 @@ export class ProfileService {
       client,
       meta: { revokedSessions: revoked.length },
     });
-  }
-
-  /** The whole account as one document: the profile and every thread with every message of every branch. */
-  async export(auth: AuthUser): Promise<AccountExport> {
-    const user = await this.userOf(auth);
-    const scope = ownerScope(user.id);
-    const threads = await this.threads.listAll(scope);
-    const exported = [];
-    for (const thread of threads) {
-      exported.push(toExportedThread(thread, await this.messages.listTree(scope, thread.id)));
-    }
-    return { exportedAt: new Date().toISOString(), user: toUserView(user), threads: exported };
   }
 
   /**

@@ -12,7 +12,7 @@ import {
 import type { Response } from 'express';
 import { CreateThreadDto, ExportThreadQuery, ListThreadsQuery, UpdateThreadDto } from '../dto/thread.dto';
 import { ThreadService } from '../thread.service';
-import { threadToMarkdown } from '../thread-export';
+import { threadToMarkdown } from '../export/thread-export';
 import { ThreadView, toThreadView } from '../presenters';
 import { ThreadExportView, ThreadPageView } from '../dto/responses.dto';
 
