@@ -9,4 +9,5 @@ export * from './events/thread-event-bus';
 export * from './events/thread-events';
 export * from './generation/user-event-rate';
 export * from './presenters';
+export * from './sse/event-stream';
 export * from './thread.service';

@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import { toMessageView } from '../presenters';
+import { startEventStream } from '../sse/event-stream';
 import type { Started } from './generation.service';
 import type { ReplyFollower } from './reply-follower';
 
@@ -21,13 +22,7 @@ export async function streamReply(
   follower: ReplyFollower,
   pingIntervalMs: number,
 ): Promise<void> {
-  res.status(200);
-  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-cache, no-transform');
-  res.setHeader('Connection', 'keep-alive');
-  res.setHeader('X-Accel-Buffering', 'no');
-  res.flushHeaders();
-  res.socket?.setNoDelay(true);
+  startEventStream(res);
   write(res, 'message', toMessageView(started.userMessage));
 
   const heartbeat = setInterval(() => res.write(': ping\n\n'), pingIntervalMs);

@@ -1,3 +1,4 @@
+import { startEventStream } from '@app/chat';
 import type { TokenUsage } from '@app/persistence';
 import type { Response } from 'express';
 import { chunkObject, type CompletionIdentity, toOpenAiUsage } from './completion-shapes';
@@ -22,13 +23,7 @@ export class ChunkStream {
     private readonly includeUsage: boolean,
     heartbeatMs = HEARTBEAT_MS,
   ) {
-    res.status(200);
-    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-cache, no-transform');
-    res.setHeader('Connection', 'keep-alive');
-    res.setHeader('X-Accel-Buffering', 'no');
-    res.flushHeaders();
-    res.socket?.setNoDelay(true);
+    startEventStream(res);
     this.heartbeat = setInterval(() => this.res.write(': ping\n\n'), heartbeatMs);
     res.once('close', () => this.stopHeartbeat());
     this.chunk([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]);
