@@ -1,33 +1,7 @@
-import type { MessageView } from '../presenters';
+import { created, delta, done } from '../../test/thread-event.fixtures';
 import { ReplyFeed } from './reply-feed';
 import { ThreadEventBus } from './thread-event-bus';
 import type { InFlightReply, ThreadEvent } from './thread-events';
-
-const reply = (id: string, status: MessageView['status'] = 'streaming', content = ''): MessageView => ({
-  id,
-  threadId: 't1',
-  parentId: 'u1',
-  role: 'assistant',
-  content,
-  reasoning: null,
-  model: 'demo',
-  status,
-  usage: null,
-  createdAt: new Date(0).toISOString(),
-});
-const created = (id: string): ThreadEvent => ({ type: 'message:created', threadId: 't1', message: reply(id) });
-const delta = (id: string, seq: number, text: string): ThreadEvent => ({
-  type: 'message:delta',
-  threadId: 't1',
-  messageId: id,
-  seq,
-  delta: text,
-});
-const done = (id: string, content: string): ThreadEvent => ({
-  type: 'message:done',
-  threadId: 't1',
-  message: reply(id, 'complete', content),
-});
 
 /** What a relay shows: each event as `type[:seq]`. */
 const label = (e: ThreadEvent) => (e.type === 'message:delta' ? `delta:${e.seq}` : e.type);

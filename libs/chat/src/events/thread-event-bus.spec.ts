@@ -1,37 +1,7 @@
 import { Logger } from '@nestjs/common';
-import type { MessageView } from '../presenters';
+import { created, delta, reply as message } from '../../test/thread-event.fixtures';
 import { ThreadEventBus } from './thread-event-bus';
 import { messageIdOf, type ThreadEvent } from './thread-events';
-
-function message(id: string, overrides: Partial<MessageView> = {}): MessageView {
-  return {
-    id,
-    threadId: 't1',
-    parentId: null,
-    role: 'assistant',
-    content: '',
-    reasoning: null,
-    model: 'demo',
-    status: 'streaming',
-    usage: null,
-    createdAt: new Date(0).toISOString(),
-    ...overrides,
-  };
-}
-
-const created = (id: string, overrides: Partial<MessageView> = {}): ThreadEvent => ({
-  type: 'message:created',
-  threadId: 't1',
-  message: message(id, overrides),
-});
-const delta = (id: string, seq: number, text: string, kind?: 'reasoning'): ThreadEvent => ({
-  type: 'message:delta',
-  threadId: 't1',
-  messageId: id,
-  seq,
-  delta: text,
-  ...(kind ? { kind } : {}),
-});
 
 describe(ThreadEventBus.name, () => {
   let bus: ThreadEventBus;
