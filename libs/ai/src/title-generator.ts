@@ -5,7 +5,8 @@ export const TITLE_MAX_LENGTH = 60;
 export const TITLE_TIMEOUT_MS = 10_000;
 const FALLBACK_WORDS = 6;
 const EXCERPT_CHARS = 1_000;
-const DEFAULT_TITLE = 'New chat';
+/** A new thread's title until its first exchange names it (and the fallback of a failed name). */
+export const DEFAULT_TITLE = 'New chat';
 
 const INSTRUCTION =
   'You name conversations. Reply with a short title (at most 6 words) for the conversation below, ' +

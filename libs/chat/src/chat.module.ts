@@ -3,17 +3,23 @@ import { AuthModule } from '@app/auth';
 import { APP_CONFIG, type AppConfig, ConfabMetrics, RedisConnections } from '@app/common';
 import { Module } from '@nestjs/common';
 import { MessagesController } from './controllers/messages.controller';
-import { AccountExportController } from './export/account-export.controller';
 import { ModelsController } from './controllers/models.controller';
 import { ThreadsController } from './controllers/threads.controller';
+import { RedisThreadEventBus } from './events/redis-thread-event-bus';
+import { ThreadEventBus } from './events/thread-event-bus';
+import { AccountExportController } from './export/account-export.controller';
+import { CompletionService } from './generation/completion.service';
 import { GenerationService } from './generation/generation.service';
 import { GenerationSlots } from './generation/generation-slots';
-import { ReplyQuota } from './generation/reply-quota';
-import { UserEventRate } from './generation/user-event-rate';
+import { PromptBuilder } from './generation/prompt-builder';
 import { ReplyFollower } from './generation/reply-follower';
-import { RedisThreadEventBus } from './events/redis-thread-event-bus';
+import { ReplyLauncher } from './generation/reply-launcher';
+import { ReplyQuota } from './generation/reply-quota';
+import { Replays } from './generation/replays';
 import { ReplySweeper } from './generation/reply-sweeper';
-import { ThreadEventBus } from './events/thread-event-bus';
+import { RunRegistry } from './generation/run-registry';
+import { ThreadTitler } from './generation/thread-titler';
+import { UserEventRate } from './generation/user-event-rate';
 import { MessageService } from './message.service';
 import { ThreadService } from './thread.service';
 
@@ -25,6 +31,12 @@ import { ThreadService } from './thread.service';
     ThreadService,
     MessageService,
     GenerationService,
+    CompletionService,
+    RunRegistry,
+    PromptBuilder,
+    ReplyLauncher,
+    ThreadTitler,
+    Replays,
     ReplyFollower,
     ReplySweeper,
     ReplyQuota,
@@ -39,6 +51,6 @@ import { ThreadService } from './thread.service';
       inject: [RedisConnections, ConfabMetrics, APP_CONFIG],
     },
   ],
-  exports: [ThreadService, GenerationService, ThreadEventBus, ReplyFollower, UserEventRate],
+  exports: [ThreadService, GenerationService, CompletionService, ThreadEventBus, ReplyFollower, UserEventRate],
 })
 export class ChatModule {}

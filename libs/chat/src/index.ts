@@ -1,6 +1,7 @@
 export * from './chat.module';
 export * from './dto/send-message.dto';
 export * from './dto/thread.dto';
+export * from './generation/completion.service';
 export * from './generation/generation.service';
 export * from './generation/reply-follower';
 export * from './generation/stateless-completion';

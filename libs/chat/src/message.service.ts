@@ -1,9 +1,8 @@
 import type { AuthUser } from '@app/auth';
-import { AppError, DEFAULT_PAGE_SIZE } from '@app/common';
+import { DEFAULT_PAGE_SIZE } from '@app/common';
 import { MessageRepository, ownerScope } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { ListMessagesQuery } from './dto/thread.dto';
-import { GenerationService } from './generation/generation.service';
 import { toMessageView, type MessageView } from './presenters';
 import { ThreadService } from './thread.service';
 
@@ -12,7 +11,6 @@ export class MessageService {
   constructor(
     private readonly threads: ThreadService,
     private readonly messages: MessageRepository,
-    private readonly generation: GenerationService,
   ) {}
 
   async list(
@@ -32,11 +30,5 @@ export class MessageService {
       before: query.before ?? null,
     });
     return { items: page.items.map(toMessageView), nextBefore: page.nextBefore };
-  }
-
-  async stop(auth: AuthUser, threadId: string): Promise<void> {
-    if (!(await this.generation.stop(auth, threadId))) {
-      throw new AppError('not_found', 'No reply is being generated in this thread');
-    }
   }
 }

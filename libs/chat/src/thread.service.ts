@@ -1,6 +1,6 @@
 import type { AuthUser } from '@app/auth';
 import { AppError, DEFAULT_PAGE_SIZE, isId, type Page } from '@app/common';
-import { type ChatTurn, ModelCatalog } from '@app/ai';
+import { type ChatTurn, DEFAULT_TITLE, ModelCatalog } from '@app/ai';
 import {
   MessageRepository,
   ownerScope,
@@ -12,8 +12,6 @@ import { Injectable } from '@nestjs/common';
 import type { CreateThreadDto, ListThreadsQuery, UpdateThreadDto } from './dto/thread.dto';
 import { ThreadEventBus } from './events/thread-event-bus';
 import { toMessageView, toThreadView, type MessageView, type ThreadView } from './presenters';
-
-export const DEFAULT_TITLE = 'New chat';
 
 @Injectable()
 export class ThreadService {

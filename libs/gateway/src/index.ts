@@ -1,4 +1,4 @@
 export * from './confab-io.adapter';
 export * from './gateway.module';
 export * from './socket-events';
-export { MAX_CONNECTIONS_PER_USER } from './chat.gateway';
+export { MAX_CONNECTIONS_PER_USER } from './socket-connections';

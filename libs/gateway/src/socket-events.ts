@@ -1,9 +1,10 @@
 import type { ErrorCode } from '@app/common';
 import type { InFlightReply, MessageView, ThreadView } from '@app/chat';
 
+/** A refused event: the HTTP error body's code (`error`), message and details; `errorId` for an internal error. */
 export type AckError = {
   ok: false;
-  error: { code: ErrorCode; message: string; details?: { field: string; message: string }[] };
+  error: { code: ErrorCode; message: string; details?: { field: string; message: string }[]; errorId?: string };
 };
 export type Ack<T extends object = object> = ({ ok: true } & T) | AckError;
 type Callback<T extends object = object> = (ack: Ack<T>) => void;
@@ -33,6 +34,11 @@ export interface ClientToServerEvents {
       maxTokens?: number;
     },
     ack: Callback<{ userMessage: MessageView; assistantMessageId: string }>,
+  ) => void;
+  /** A new answer to the question of `messageId` (default: the active answer), as a sibling made the active branch. */
+  'message:regenerate': (
+    payload: { threadId: string; messageId?: string; model?: string; temperature?: number; maxTokens?: number },
+    ack: Callback<{ assistantMessageId: string; parentId: string | null }>,
   ) => void;
   'generation:stop': (payload: { threadId: string }, ack: Callback) => void;
 }

@@ -1,6 +1,14 @@
 import type { AuthUser } from '@app/auth';
 import { AppError, errorBody } from '@app/common';
-import { CONTENT_MAX, GenerationService, ReplyFollower, type Started, ThreadService, UserEventRate } from '@app/chat';
+import {
+  CompletionService,
+  CONTENT_MAX,
+  GenerationService,
+  ReplyFollower,
+  type Started,
+  ThreadService,
+  UserEventRate,
+} from '@app/chat';
 import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
 import { randomBytes } from 'node:crypto';
@@ -16,7 +24,7 @@ const newCompletionId = () => `chatcmpl-${randomBytes(12).toString('base64url')}
 const unixNow = () => Math.floor(Date.now() / 1000);
 
 /**
- * Runs OpenAI chat completions on the one generation pipeline: stateless (`GenerationService.complete`, nothing
+ * Runs OpenAI chat completions on the one generation pipeline: stateless (`CompletionService.complete`, nothing
  * stored but usage), or saved into a thread (`GenerationService.send`, the same path as the web app, so the
  * thread's sockets see it live). Either way the client's disconnect stops the upstream request, and the same limits
  * hold as for the web app: the per-user request budget shared with REST sends and sockets, the user's concurrent
@@ -26,6 +34,7 @@ const unixNow = () => Math.floor(Date.now() / 1000);
 export class ChatCompletionsService {
   constructor(
     private readonly generation: GenerationService,
+    private readonly completions: CompletionService,
     private readonly threads: ThreadService,
     private readonly follower: ReplyFollower,
     private readonly rate: UserEventRate,
@@ -42,7 +51,7 @@ export class ChatCompletionsService {
 
   private async stateless(auth: AuthUser, input: CompletionRequestInput, res: Response): Promise<void> {
     const abort = new AbortController();
-    const completion = await this.generation.complete(auth, {
+    const completion = await this.completions.complete(auth, {
       model: input.model,
       messages: input.turns,
       temperature: input.temperature,

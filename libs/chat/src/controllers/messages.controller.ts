@@ -1,13 +1,23 @@
 import { AcceptsApiKey, type AuthUser, CurrentUser } from '@app/auth';
 import { APP_CONFIG, type AppConfig } from '@app/common';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { RegenerateDto, SendMessageDto } from '../dto/send-message.dto';
+import { ExchangeView, MessagePageView, StoppedView } from '../dto/responses.dto';
 import { ListMessagesQuery } from '../dto/thread.dto';
 import { GenerationService, type Started } from '../generation/generation.service';
 import { ReplyFollower } from '../generation/reply-follower';
-import { streamReply } from '../generation/sse-responder';
+import { streamReply } from '../sse/sse-responder';
 import { UserEventRate } from '../generation/user-event-rate';
 import { MessageService } from '../message.service';
 
@@ -31,6 +41,7 @@ export class MessagesController {
   @ApiOperation({
     summary: 'The active branch (newest `limit` older than `before`, oldest first), or every message with branch=all',
   })
+  @ApiOkResponse({ type: MessagePageView })
   list(@CurrentUser() auth: AuthUser, @Param('id') id: string, @Query() query: ListMessagesQuery) {
     return this.messages.list(auth, id, query);
   }
@@ -44,6 +55,10 @@ export class MessagesController {
       'SSE events: message, created, delta* ({ messageId, seq, delta, kind? }), then done or error. A delta with ' +
       'kind "reasoning" carries the model\'s thinking text (reasoning_content / reasoning upstream), apart from the ' +
       'answer; it is stored as the Message field reasoning (string | null) and never sent back to a model as history.',
+  })
+  @ApiCreatedResponse({
+    type: ExchangeView,
+    description: 'Without Accept: text/event-stream, once the reply has ended',
   })
   async send(
     @CurrentUser() auth: AuthUser,
@@ -62,6 +77,10 @@ export class MessagesController {
   @ApiOperation({
     summary: 'A new answer as a sibling of messageId (default: the active answer), made the active branch',
   })
+  @ApiCreatedResponse({
+    type: ExchangeView,
+    description: 'Without Accept: text/event-stream, once the reply has ended',
+  })
   async regenerate(
     @CurrentUser() auth: AuthUser,
     @Param('id') id: string,
@@ -76,8 +95,9 @@ export class MessagesController {
   @Post('stop')
   @HttpCode(202)
   @ApiOperation({ summary: "Stops the thread's running generation (from any instance); 404 when none runs" })
-  async stop(@CurrentUser() auth: AuthUser, @Param('id') id: string): Promise<{ stopped: true }> {
-    await this.messages.stop(auth, id);
+  @ApiAcceptedResponse({ type: StoppedView })
+  async stop(@CurrentUser() auth: AuthUser, @Param('id') id: string): Promise<StoppedView> {
+    await this.generation.stop(auth, id);
     return { stopped: true };
   }
 

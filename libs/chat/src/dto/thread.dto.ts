@@ -1,3 +1,4 @@
+import { DEFAULT_TITLE } from '@app/ai';
 import { ID_PATTERN, PageLimitQuery } from '@app/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import {
@@ -19,7 +20,7 @@ export const SYSTEM_PROMPT_MAX = 20_000;
 export const MODEL_ID_MAX = 200;
 
 export class CreateThreadDto {
-  @ApiPropertyOptional({ maxLength: TITLE_MAX, default: 'New chat' })
+  @ApiPropertyOptional({ maxLength: TITLE_MAX, default: DEFAULT_TITLE })
   @IsOptional()
   @IsString()
   @MinLength(1)

@@ -106,8 +106,7 @@ describe(GenerationRun.name, () => {
         turns: [{ role: 'user', content: 'Hi' }],
         contextOmitted: 0,
         maxChars: 1000,
-        promptTokens: 7,
-        countText: (text) => counter.countText(text),
+        estimateUsage: (answer, reasoning) => counter.estimateUsage(7, answer, reasoning),
         ...input,
       },
       provider,
@@ -134,7 +133,7 @@ describe(GenerationRun.name, () => {
       { contextOmitted: 2 },
     );
 
-    const outcome = await run.run();
+    const outcome = await run.generate();
 
     expect(deltas()).toEqual([
       { type: 'message:delta', threadId: 't1', messageId: 'a1', seq: 1, delta: 'Thinking.', kind: 'reasoning' },
@@ -152,7 +151,7 @@ describe(GenerationRun.name, () => {
   it('should store a stopped reply with its text so far and usage counted here, closing the upstream request', async () => {
     const { run, provider } = runOf([{ type: 'delta', text: 'Once upon' }, 'turn', 'wait-for-abort']);
 
-    const outcome = run.run();
+    const outcome = run.generate();
     await nextTurn();
     await nextTurn();
     run.stop();
@@ -173,7 +172,7 @@ describe(GenerationRun.name, () => {
       new AppError('upstream_timeout', 'The model provider did not answer in time'),
     ]);
 
-    const outcome = await run.run();
+    const outcome = await run.generate();
 
     expect(outcome.error?.code).toBe('upstream_timeout');
     expect(outcome.message).toMatchObject({ content: 'Part', status: 'error' });
@@ -195,7 +194,7 @@ describe(GenerationRun.name, () => {
       { maxChars: 10 },
     );
 
-    const outcome = await run.run();
+    const outcome = await run.generate();
 
     expect(outcome.message).toMatchObject({ reasoning: 'abcdef', content: 'ghij', status: 'error' });
     expect(outcome.error?.message).toContain('exceeded 10 characters');
@@ -208,7 +207,7 @@ describe(GenerationRun.name, () => {
     messages.failing = true;
     const { run } = runOf([{ type: 'delta', text: 'Lost' }], {}, messages);
 
-    const outcome = await run.run();
+    const outcome = await run.generate();
 
     expect(outcome).toMatchObject({ persisted: false, error: { code: 'internal' } });
     expect(events.at(-1)).toMatchObject({ type: 'message:error', messageId: 'a1', error: { code: 'internal' } });
@@ -217,7 +216,7 @@ describe(GenerationRun.name, () => {
   it('should report what was generated when the row is gone (thread deleted meanwhile), as not persisted', async () => {
     const { run } = runOf([{ type: 'delta', text: 'Orphan' }], {}, new MemoryMessages(null));
 
-    const outcome = await run.run();
+    const outcome = await run.generate();
 
     expect(outcome).toMatchObject({
       persisted: false,

@@ -4,6 +4,7 @@ import { type MessageRepository, type MessageEntity, type OwnerScope, type Token
 import { Logger } from '@nestjs/common';
 import { toMessageView, type MessageView } from '../presenters';
 import type { ThreadEventBus } from '../events/thread-event-bus';
+import type { ReplyEnd } from './started';
 
 /** The growing text is written to the database at most this often (never per token). */
 export const FLUSH_INTERVAL_MS = 250;
@@ -20,9 +21,8 @@ export interface RunInput {
   maxTokens?: number;
   /** Longer replies are cut here, the upstream request aborted, and the reply stored as `error`. */
   maxChars: number;
-  /** Tokens of the prompt as counted locally, used when the provider reports no usage. */
-  promptTokens: number;
-  countText: (text: string) => number;
+  /** The usage of the reply when the provider reports none (it failed, was stopped, or its upstream said nothing). */
+  estimateUsage: (answer: string, reasoning: string) => TokenUsage;
   /** Called once, with the milliseconds from the provider call to the first token. */
   onFirstToken?: (elapsedMs: number) => void;
   /**
@@ -106,7 +106,13 @@ export class GenerationRun {
     this.abort.abort();
   }
 
-  async run(): Promise<RunOutcome> {
+  /** What the transports may hold of a run: its end as relayed, nothing else of it. */
+  get handle(): { readonly done: Promise<ReplyEnd> } {
+    return { done: this.done.then(({ message, error }) => ({ message: this.view(message), error })) };
+  }
+
+  /** Generates the reply (once): streams, publishes, stores; resolves with the outcome, never rejects. */
+  async generate(): Promise<RunOutcome> {
     let error: AppError | null = null;
     this.startedAt = performance.now();
     try {
@@ -253,11 +259,8 @@ export class GenerationRun {
     }
     await this.flushing;
     const status = error ? 'error' : this.abort.signal.aborted ? 'stopped' : 'complete';
-    // The provider's numbers when it gave them; the tokenizer's otherwise (thinking is billed as completion).
-    const usage = this.usage ?? {
-      promptTokens: this.input.promptTokens,
-      completionTokens: this.input.countText(this.content) + this.input.countText(this.reasoning),
-    };
+    // The provider's numbers when it gave them; the estimate otherwise.
+    const usage = this.usage ?? this.input.estimateUsage(this.content, this.reasoning);
     const reasoning = this.reasoning || null;
     const updated = await this.messages.update(this.input.scope, this.messageId, {
       content: this.content,

@@ -5,7 +5,7 @@ import { toMessageView, type MessageView } from '../presenters';
 import { ReplyFeed } from '../events/reply-feed';
 import { ThreadEventBus } from '../events/thread-event-bus';
 import { type InFlightReply, isReplyEvent, messageIdOf, type ReplyEvent } from '../events/thread-events';
-import type { Started } from './generation.service';
+import type { Started } from './started';
 import { FOLLOWER_RECHECK_MS } from './lease';
 
 export interface AttachedReply {
@@ -114,12 +114,12 @@ export class ReplyFollower {
     started: Started,
   ): Promise<{ userMessage: MessageView; assistantMessage: MessageView }> {
     const userMessage = toMessageView(started.userMessage);
-    if (started.run && started.run.messageId === started.assistantMessage.id) {
-      const outcome = await started.run.done;
-      if (outcome.error) {
-        throw outcome.error;
+    if (started.local) {
+      const { message, error } = await started.local.done;
+      if (error) {
+        throw error;
       }
-      return { userMessage, assistantMessage: started.run.view(outcome.message) };
+      return { userMessage, assistantMessage: message };
     }
     const end = await new Promise<ReplyEvent>((resolve) => {
       void this.attach(

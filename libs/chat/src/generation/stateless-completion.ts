@@ -27,8 +27,8 @@ export class StatelessCompletion {
   constructor(
     private readonly request: CompletionRequest,
     private readonly provider: ModelProvider,
-    private readonly promptTokens: number,
-    private readonly countText: (text: string) => number,
+    /** The usage when the provider reports none (the estimate of `TokenCounter`). */
+    private readonly estimateUsage: (content: string, reasoning: string) => TokenUsage,
     private readonly record: (usage: TokenUsage) => Promise<void>,
   ) {}
 
@@ -70,7 +70,7 @@ export class StatelessCompletion {
         }
       }
     }
-    const spent = usage ?? { promptTokens: this.promptTokens, completionTokens: this.countText(reasoning + content) };
+    const spent = usage ?? this.estimateUsage(content, reasoning);
     await this.record(spent).catch((err: unknown) => this.logger.error({ err }, 'recording usage failed'));
     if (failure) {
       throw failure;

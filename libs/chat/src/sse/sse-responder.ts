@@ -1,8 +1,8 @@
 import type { Response } from 'express';
 import { toMessageView } from '../presenters';
-import { startEventStream } from '../sse/event-stream';
-import type { Started } from './generation.service';
-import type { ReplyFollower } from './reply-follower';
+import { startEventStream } from './event-stream';
+import type { Started } from '../generation/started';
+import type { ReplyFollower } from '../generation/reply-follower';
 
 function write(res: Response, event: string, data: unknown): void {
   res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
@@ -37,11 +37,8 @@ export async function streamReply(
     ownerId,
     started,
     (sofar) =>
-      write(res, 'created', {
-        ...toMessageView(started.assistantMessage),
-        content: sofar.content,
-        status: 'streaming',
-      }),
+      // The reply as its `message:created` announced it (what sockets got), with the text so far.
+      write(res, 'created', { ...started.created, content: sofar.content, status: 'streaming' }),
     (event) => {
       switch (event.type) {
         case 'message:delta':

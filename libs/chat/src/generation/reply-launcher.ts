@@ -1,0 +1,133 @@
+import { DEFAULT_TITLE, type ModelInfo, ModelProvider, TokenCounter } from '@app/ai';
+import { APP_CONFIG, type AppConfig, ConfabMetrics } from '@app/common';
+import {
+  MessageRepository,
+  type MessageEntity,
+  type OwnerScope,
+  ThreadRepository,
+  type ThreadEntity,
+} from '@app/persistence';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { GenerationOptionsDto } from '../dto/send-message.dto';
+import { ThreadEventBus } from '../events/thread-event-bus';
+import { GenerationRun, type RunOutcome } from './generation-run';
+import type { GenerationSlot } from './generation-slots';
+import type { Prompt } from './prompt-builder';
+import type { QuotaReservation } from './reply-quota';
+import { RunRegistry } from './run-registry';
+import type { Started } from './started';
+import type { ThreadLease } from './thread-lease';
+import { ThreadTitler } from './thread-titler';
+
+/** What a generation holds from its start until it is done, given back whatever happens. */
+export interface Claim {
+  lease: ThreadLease;
+  slot: GenerationSlot;
+  reservation: QuotaReservation;
+  prompt: Prompt;
+}
+
+/**
+ * Starts a reply once everything it needs is claimed: the streaming placeholder (made the active leaf), the
+ * `GenerationRun` registered here and announced (`message:created`), run on the next turn of the event loop so the
+ * caller can subscribe first; then its outcome: metrics, usage settled, a title after a first exchange, and what it
+ * held given back.
+ */
+@Injectable()
+export class ReplyLauncher {
+  private readonly logger = new Logger('GenerationService');
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly threads: ThreadRepository,
+    private readonly messages: MessageRepository,
+    private readonly provider: ModelProvider,
+    private readonly tokens: TokenCounter,
+    private readonly bus: ThreadEventBus,
+    private readonly registry: RunRegistry,
+    private readonly titler: ThreadTitler,
+    private readonly metrics: ConfabMetrics,
+  ) {}
+
+  /** `question`: the stored user message the reply answers; `model`: resolved once by the caller. */
+  async launch(
+    scope: OwnerScope,
+    thread: ThreadEntity,
+    question: MessageEntity,
+    model: ModelInfo,
+    options: GenerationOptionsDto,
+    claim: Claim,
+  ): Promise<Started> {
+    const { context } = claim.prompt;
+    const { message: assistant } = await this.messages.create(scope, {
+      threadId: thread.id,
+      parentId: question.id,
+      role: 'assistant',
+      content: '',
+      model: model.id,
+      status: 'streaming',
+    });
+    await this.threads.update(scope, thread.id, { activeLeafId: assistant.id });
+    const run = new GenerationRun(
+      {
+        scope,
+        threadId: thread.id,
+        assistant,
+        model: model.id,
+        turns: context.messages,
+        contextOmitted: context.omitted,
+        // The request's settings win; the thread's are the defaults (the reply budget was settled in the claim).
+        temperature: options.temperature ?? thread.temperature ?? undefined,
+        maxTokens: claim.reservation.maxTokens,
+        maxChars: this.config.maxReplyChars,
+        coalesceMs: this.config.deltaCoalesceMs,
+        estimateUsage: (answer, reasoning) => this.tokens.estimateUsage(context.promptTokens, answer, reasoning),
+        onFirstToken: (ms) => this.metrics.timeToFirstToken.observe({ model: model.id }, ms / 1000),
+      },
+      this.provider,
+      this.messages,
+      this.bus,
+    );
+    this.metrics.activeGenerations.inc();
+    this.registry.add(run, () => this.execute(scope, thread, question, run, claim));
+    const created = run.view(assistant);
+    this.bus.publish({ type: 'message:created', threadId: thread.id, message: created });
+    return { userMessage: question, assistantMessage: assistant, created, local: run.handle };
+  }
+
+  private async execute(
+    scope: OwnerScope,
+    thread: ThreadEntity,
+    question: MessageEntity,
+    run: GenerationRun,
+    claim: Claim,
+  ): Promise<void> {
+    claim.lease.keep(this.messages, run.messageId, () => claim.slot.renew());
+    try {
+      const outcome = await run.generate();
+      this.record(outcome);
+      await claim.reservation.settle(outcome.persisted ? outcome.message.usage : null);
+      const { status, content, model } = outcome.message;
+      if (status === 'complete' && question.parentId === null && thread.title === DEFAULT_TITLE) {
+        void this.titler.name(scope, thread.id, question.content, content, model);
+      }
+    } catch (err) {
+      this.logger.error({ err }, 'generation pipeline failed');
+    } finally {
+      this.registry.forget(run);
+      this.metrics.activeGenerations.dec();
+      await Promise.all([claim.lease.release().catch(() => undefined), claim.slot.release()]);
+    }
+  }
+
+  private record({ message, error }: RunOutcome): void {
+    this.metrics.generations.inc({ outcome: message.status });
+    if (message.usage) {
+      this.metrics.tokensStreamed.inc({ model: message.model }, message.usage.completionTokens);
+    }
+    // `internal` is our own failure to store the reply; every other error code comes from the provider call.
+    if (error && error.code !== 'internal') {
+      this.metrics.upstreamErrors.inc({ code: error.code });
+    }
+  }
+}
