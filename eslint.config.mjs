@@ -39,7 +39,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts', 'libs/*/test/**/*.ts', 'bench/**/*.ts'],
+    files: [
+      '**/*.spec.ts',
+      '**/*.int-spec.ts',
+      '**/*.e2e-spec.ts',
+      'test/**/*.ts',
+      'libs/*/test/**/*.ts',
+      'bench/**/*.ts',
+    ],
     plugins: { jest },
     rules: {
       'jest/no-focused-tests': 'error',

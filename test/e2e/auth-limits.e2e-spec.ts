@@ -30,7 +30,7 @@ describe('sign-in throttling per account', () => {
     await ctx.close();
   });
 
-  it("should let the owner in after ten wrong logins against their email, after at most LOGIN_MAX_DELAY", async () => {
+  it('should let the owner in after ten wrong logins against their email, after at most LOGIN_MAX_DELAY', async () => {
     const victim = await ctx.signUp();
     const attacker = randomAddress();
     for (let i = 0; i < 10; i++) {
