@@ -1,4 +1,4 @@
-import { type InFlightReply, ReplyFeed, ThreadEventBus, type ThreadEvent } from '@app/chat';
+import { deltaBody, type InFlightReply, ReplyFeed, ThreadEventBus, type ThreadEvent } from '@app/chat';
 import { Injectable } from '@nestjs/common';
 import type { ServerToClientEvents } from './socket-events';
 import { type ChatServer, type ChatSocket, THREAD_ROOM_PREFIX, threadRoom, USER_ROOM_PREFIX } from './socket-types';
@@ -152,13 +152,7 @@ function emitThreadEvent(target: ThreadEventTarget, event: ThreadEvent): void {
       target.emit('message:created', { threadId: event.threadId, message: event.message });
       return;
     case 'message:delta':
-      target.emit('message:delta', {
-        threadId: event.threadId,
-        messageId: event.messageId,
-        seq: event.seq,
-        delta: event.delta,
-        ...(event.kind ? { kind: event.kind } : {}),
-      });
+      target.emit('message:delta', { threadId: event.threadId, ...deltaBody(event) });
       return;
     case 'message:done':
       target.emit('message:done', { threadId: event.threadId, message: event.message });

@@ -55,3 +55,13 @@ export function endsReply(
 ): event is Extract<ThreadEvent, { type: 'message:done' | 'message:error' }> {
   return event.type === 'message:done' || event.type === 'message:error';
 }
+
+/** A delta as both transports send it (sockets add its `threadId`): `kind` only for thinking text. */
+export function deltaBody(event: Extract<ThreadEvent, { type: 'message:delta' }>) {
+  return {
+    messageId: event.messageId,
+    seq: event.seq,
+    delta: event.delta,
+    ...(event.kind ? { kind: event.kind } : {}),
+  };
+}

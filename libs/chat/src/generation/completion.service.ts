@@ -1,5 +1,5 @@
 import type { AuthUser } from '@app/auth';
-import { type ChatTurn, ModelCatalog, ModelProvider, TokenCounter } from '@app/ai';
+import { type CompletionRequest, ModelCatalog, ModelProvider, TokenCounter } from '@app/ai';
 import { AppError } from '@app/common';
 import { Injectable } from '@nestjs/common';
 import { GenerationSlots } from './generation-slots';
@@ -9,17 +9,11 @@ import { type QuotaReservation, ReplyQuota } from './reply-quota';
 import { RunRegistry } from './run-registry';
 import { StatelessCompletion } from './stateless-completion';
 
-/** A completion on messages given whole (the OpenAI-compatible API without a thread). */
-export interface CompletionInput {
-  model: string;
-  messages: ChatTurn[];
-  temperature?: number;
-  topP?: number;
-  maxTokens?: number;
-  stop?: string[];
-  /** The caller's: aborting it (the client went away) closes the upstream request. */
-  signal: AbortSignal;
-}
+/**
+ * A completion on messages given whole (the OpenAI-compatible API without a thread): the provider's request as the
+ * caller states it; its `signal` is the caller's (the client went away), and `maxTokens` is capped by the quota.
+ */
+export type CompletionInput = CompletionRequest;
 
 /**
  * Completions that store nothing but their usage (the OpenAI-compatible API without `X-Confab-Thread`): the same

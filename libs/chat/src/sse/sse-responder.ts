@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import { toMessageView } from '../presenters';
+import { deltaBody } from '../events/thread-events';
 import { startEventStream } from './event-stream';
 import type { Started } from '../generation/started';
 import type { ReplyFollower } from '../generation/reply-follower';
@@ -42,12 +43,7 @@ export async function streamReply(
     (event) => {
       switch (event.type) {
         case 'message:delta':
-          write(res, 'delta', {
-            messageId: event.messageId,
-            seq: event.seq,
-            delta: event.delta,
-            ...(event.kind ? { kind: event.kind } : {}),
-          });
+          write(res, 'delta', deltaBody(event));
           return;
         case 'message:done':
           write(res, 'done', event.message);
