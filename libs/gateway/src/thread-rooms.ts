@@ -1,7 +1,14 @@
 import { deltaBody, type InFlightReply, ReplyFeed, ThreadEventBus, type ThreadEvent } from '@app/chat';
 import { Injectable } from '@nestjs/common';
 import type { ServerToClientEvents } from './socket-events';
-import { type ChatServer, type ChatSocket, THREAD_ROOM_PREFIX, threadRoom, USER_ROOM_PREFIX } from './socket-types';
+import {
+  type ChatServer,
+  type ChatSocket,
+  THREAD_ROOM_PREFIX,
+  threadRoom,
+  USER_ROOM_PREFIX,
+  userRoom,
+} from './socket-types';
 
 /** Anything that emits the server's events with their typed payloads: a socket, or a room of this instance. */
 interface ThreadEventTarget {
@@ -77,7 +84,11 @@ export class ThreadRooms {
     const feed: ReplyFeed = new ReplyFeed(
       this.bus,
       threadId,
-      (event) => emitThreadEvent(socket, event),
+      (event) => {
+        if (!toOwnerRoom(event)) {
+          emitThreadEvent(socket, event);
+        }
+      },
       () => {
         // Past the snapshot: events arrive in publish order, so the room can take over without duplicates. Into the
         // room before the feed ends: the thread stays followed without a gap.
@@ -111,6 +122,13 @@ export class ThreadRooms {
 
   private relay(event: ThreadEvent): void {
     const room = threadRoom(event.threadId);
+    // A new title or setting reaches every tab of the owner, whether it joined the thread or not: the sidebar lists
+    // them all, and a tab that moved to another thread before the title was generated must still see it. Those
+    // sockets (joins still on their feed too) are all in the owner's room: one packet each, not fed again.
+    if (toOwnerRoom(event)) {
+      emitThreadEvent(this.server.local.to(room).to(userRoom(event.ownerId)), event);
+      return;
+    }
     // Most events of SSE-only threads have no socket here: skip encoding a packet for nobody.
     if (this.server.sockets.adapter.rooms.has(room)) {
       emitThreadEvent(this.server.local.to(room), event);
@@ -143,6 +161,11 @@ export class ThreadRooms {
     }
     return true;
   }
+}
+
+/** `thread:updated` goes to the owner's room (every socket of theirs), not through the thread's room and feeds. */
+function toOwnerRoom(event: ThreadEvent): event is Extract<ThreadEvent, { type: 'thread:updated' }> {
+  return event.type === 'thread:updated' && Boolean(event.ownerId);
 }
 
 /** A thread event as the socket contract names and shapes it. */

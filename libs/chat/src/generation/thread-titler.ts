@@ -45,7 +45,7 @@ export class ThreadTitler {
       }
       const updated = await this.threads.update(scope, threadId, { title });
       if (updated) {
-        this.bus.publish({ type: 'thread:updated', threadId, thread: toThreadView(updated) });
+        this.bus.publish({ type: 'thread:updated', threadId, ownerId: scope.ownerId, thread: toThreadView(updated) });
       }
     } catch (err) {
       this.logger.warn({ err }, 'title generation failed');
