@@ -114,7 +114,7 @@ describeWithRedis.each(['auto', 'plain'] as const)(`${RedisThreadEventBus.name} 
     expect(stops).toEqual(['t2']);
     // Only the instance running the reply listens for its stops, and only until the reply ends.
     expect(await subscribers('thread:{t2}:stop')).toBe(1);
-    a.publish({ type: 'message:done', threadId: 't2', message: reply('a1', { threadId: 't2', status: 'stopped' }) });
+    a.publish({ type: 'message:done', threadId: 't2', message: { ...reply('stopped'), threadId: 't2' } });
     await eventually(async () => (await subscribers('thread:{t2}:stop')) === 0);
     offStop();
   });
