@@ -68,8 +68,11 @@ describe('GenerationRun delta coalescing (DELTA_COALESCE)', () => {
         turns: [{ role: 'user', content: 'hi' }],
         contextOmitted: 0,
         maxChars: 100_000,
-        promptTokens: 1,
-        countText: (text) => text.length,
+        estimateUsage: (answer, reasoning) => ({
+          promptTokens: 1,
+          completionTokens: answer.length + reasoning.length,
+          totalTokens: 1 + answer.length + reasoning.length,
+        }),
         coalesceMs,
       },
       provider,
@@ -88,7 +91,7 @@ describe('GenerationRun delta coalescing (DELTA_COALESCE)', () => {
     upstream.enqueue({ tokens, tokenDelayMs: 400 });
     const { run, events, deltas } = await start(LONG_WINDOW_MS);
 
-    const outcome = await run.run();
+    const outcome = await run.generate();
 
     expect(outcome.message).toMatchObject({ status: 'complete', content: tokens.join('') });
     const sent = deltas();
@@ -106,7 +109,7 @@ describe('GenerationRun delta coalescing (DELTA_COALESCE)', () => {
     upstream.enqueue({ tokens, tokenDelayMs: 300 });
     const { run, deltas } = await start(1);
 
-    const outcome = await run.run();
+    const outcome = await run.generate();
 
     // Each token comes 300 ms after the previous event, far past the 1 ms window (a long window sends 2 events).
     expect(deltas().length).toBeGreaterThan(2);
@@ -122,7 +125,7 @@ describe('GenerationRun delta coalescing (DELTA_COALESCE)', () => {
   it('should keep every delivered delta when stopped inside a window', async () => {
     upstream.enqueue({ tokens: ['one', ' two', ' three', ' four', ' five', ' six', ' seven'], tokenDelayMs: 100 });
     const { run, events, deltas } = await start(LONG_WINDOW_MS);
-    const done = run.run();
+    const done = run.generate();
     // Stop once the upstream has written three tokens: the last two of them are held in the window.
     while ((upstream.chatRequests[0]?.tokenTimes.length ?? 0) < 3) {
       await new Promise((r) => setTimeout(r, 5));
