@@ -1,12 +1,13 @@
 import type { AppConfig, ModelQuirksOverride } from '@app/common';
 import type { TokenUsage } from '@app/persistence';
 import { Logger } from '@nestjs/common';
-import OpenAI, { APIError } from 'openai';
+import OpenAI from 'openai';
 import { AbortError, sleep } from './abort';
 import { type AdaptableParam, type ChatBody, chatBody, refusedParam } from './chat-request';
 import { isChatModelId, contextWindowOf, quirksOf } from './known-models';
 import { type CompletionEvent, type CompletionRequest, ModelProvider, type ModelInfo } from './model-provider';
-import { type ServerSentEvent, SseReader } from './sse-reader';
+import { IdleWatchdog, listedWindow, nameOf, parseChunk, reasoningOf } from './openai-wire';
+import { SseReader } from './sse-reader';
 import { TokenCounter } from './token-counter';
 import {
   DescribedUpstreamError,
@@ -273,93 +274,4 @@ export class OpenAiProvider extends ModelProvider {
     const exponential = Math.min(MAX_RETRY_DELAY_MS, this.retryBaseDelayMs * 2 ** attempt);
     return Math.round(exponential * (0.8 + Math.random() * 0.4));
   }
-}
-
-/**
- * A streamed chunk from its SSE event, as the SDK's stream decodes it: an `error` event or an `error` field in the
- * data is the upstream's error (an APIError), data that is not JSON a SyntaxError.
- */
-function parseChunk(event: ServerSentEvent, headers: Headers): OpenAI.Chat.Completions.ChatCompletionChunk {
-  let data: unknown;
-  try {
-    data = JSON.parse(event.data);
-  } catch {
-    throw new SyntaxError('Error reading response: malformed server-sent event JSON.');
-  }
-  const failure = (data as { error?: unknown } | null)?.error;
-  if (event.event === 'error' || failure) {
-    throw new APIError(undefined, (failure ?? data) as object, undefined, headers);
-  }
-  return data as OpenAI.Chat.Completions.ChatCompletionChunk;
-}
-
-/**
- * Aborts a stream that waited longer than `ms` for its next chunk, with one timer per stream (re-armed at most
- * once per `ms`) instead of a timer set and cleared around every chunk.
- */
-class IdleWatchdog {
-  private since: number | null = null;
-  private timer: NodeJS.Timeout | null = null;
-
-  constructor(
-    private readonly ms: number,
-    private readonly onIdle: () => void,
-  ) {}
-
-  waiting(): void {
-    this.since = performance.now();
-    this.timer ??= setTimeout(() => this.check(), this.ms);
-  }
-
-  idle(): void {
-    this.since = null;
-  }
-
-  stop(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    this.since = null;
-  }
-
-  private check(): void {
-    this.timer = null;
-    if (this.since === null) {
-      return; // not waiting now; the next wait arms it again
-    }
-    const waited = performance.now() - this.since;
-    if (waited >= this.ms) {
-      this.onIdle();
-    } else {
-      this.timer = setTimeout(() => this.check(), this.ms - waited);
-    }
-  }
-}
-
-/** The thinking text of a chunk: `reasoning_content` (DeepSeek, vLLM) or `reasoning` (OpenRouter, Ollama). */
-function reasoningOf(delta: unknown): string | null {
-  if (typeof delta !== 'object' || delta === null) {
-    return null;
-  }
-  const { reasoning_content: content, reasoning } = delta as { reasoning_content?: unknown; reasoning?: unknown };
-  const text = typeof content === 'string' && content ? content : reasoning;
-  return typeof text === 'string' && text ? text : null;
-}
-
-/** A context window the model list states: OpenRouter's `context_length`, vLLM's `max_model_len`. */
-function listedWindow(model: OpenAI.Models.Model): number | undefined {
-  const m = model as unknown as Record<string, unknown>;
-  const top = m.top_provider as Record<string, unknown> | undefined;
-  for (const value of [m.context_length, m.max_model_len, m.context_window, top?.context_length]) {
-    if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 256) {
-      return value;
-    }
-  }
-  return undefined;
-}
-
-function nameOf(model: OpenAI.Models.Model): string | undefined {
-  const name = (model as unknown as { name?: unknown }).name;
-  return typeof name === 'string' && name.trim() ? name.trim() : undefined;
 }
