@@ -1,28 +1,12 @@
-import { type ConfabMetrics, hashTag, type RedisClient, type RedisConnections, RedisFanout } from '@app/common';
+import { type ConfabMetrics, type RedisClient, type RedisConnections, RedisFanout } from '@app/common';
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { RedisInFlight } from './redis-in-flight';
+import { type ThreadChannels, ThreadChannelNames } from './redis-thread-channels';
 import { ThreadEventBus } from './thread-event-bus';
 import { type InFlightReply, messageIdOf, type ThreadEvent } from './thread-events';
 
-/** In-flight state outlives a crashed instance by at most this long. */
-const INFLIGHT_TTL_MS = 60_000;
-/** Drops a finished reply's in-flight state unless another reply of the thread has taken its place meanwhile. */
-const DROP_IF_REPLY = `if redis.call('HGET', KEYS[1], 'messageId') == ARGV[1] then return redis.call('DEL', KEYS[1], KEYS[2]) end
-return 0`;
-
 /** A snapshot waits at most this long for its thread's subscription (Redis answering slowly, or going down). */
 const SUBSCRIBE_WAIT_MS = 2_000;
-
-/** Expiry of a reply's in-flight state is pushed forward at most this often (not on every delta). */
-const EXPIRY_REFRESH_MS = 10_000;
-
-/**
- * How thread events travel between instances (REDIS_THREAD_CHANNELS):
- * - `sharded`: a channel per thread (`thread:{<id>}:events`), joined by an instance only while something there
- *   follows the thread, and one per thread for stop requests (`thread:{<id>}:stop`), joined by the instance running
- *   its generation: an instance receives the events its sockets and streams need, whatever the instance count.
- * - `single`: every event on one channel that every instance receives (the design before; bench:scale's baseline).
- */
-export type ThreadChannels = 'sharded' | 'single';
 
 /** A thread whose in-flight state in Redis may be wrong because a write failed: which reply it was about. */
 interface Stale {
@@ -44,22 +28,15 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
   private readonly logger = new Logger('ThreadEventBus');
   private readonly pub: RedisClient;
   private readonly channels: ThreadChannels;
-  /** `single` only: the channel of every event, and of every stop request. */
-  private readonly events: string;
-  private readonly stops: string;
-  private readonly keyOf: (name: string) => string;
-  private readonly eventsOf: (threadId: string) => string;
-  private readonly stopsOf: (threadId: string) => string;
+  private readonly names: ThreadChannelNames;
   /** Subscriptions of followed threads (`sharded`), settled once Redis confirmed them. */
   private readonly joined = new Map<string, Promise<void>>();
   /** A reply's two keys share the thread's hash tag: the MULTI and the script over both stay in one cluster slot. */
-  private readonly metaKey: (threadId: string) => string;
-  private readonly contentKey: (threadId: string) => string;
+  private readonly state: RedisInFlight;
   private readonly fanout: RedisFanout;
   private failing = false;
   /** Threads whose state in Redis is to be rewritten; an entry is replaced (a new object) on each new failure. */
   private readonly stale = new Map<string, Stale>();
-  private readonly expiryRefreshedAt = new Map<string, number>();
   override readonly distributed = true;
 
   constructor(
@@ -70,21 +47,16 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
   ) {
     super();
     this.channels = options.channels ?? 'sharded';
-    this.events = redis.key('thread-events');
-    this.stops = redis.key('generation-stop');
-    this.keyOf = (name) => redis.key(name);
-    this.eventsOf = (threadId) => redis.key(`thread:${hashTag(threadId)}:events`);
-    this.stopsOf = (threadId) => redis.key(`thread:${hashTag(threadId)}:stop`);
-    this.metaKey = (threadId) => redis.key(`inflight:${hashTag(threadId)}:meta`);
-    this.contentKey = (threadId) => redis.key(`inflight:${hashTag(threadId)}:content`);
+    this.names = new ThreadChannelNames(redis);
+    this.state = new RedisInFlight(redis);
     this.pub = redis.client;
     this.pub.on('ready', () => this.resync());
     this.fanout = new RedisFanout(redis, 'thread-events', {
       sharded: this.channels === 'sharded' && options.pubsub !== 'plain',
     });
     if (this.channels === 'single') {
-      void this.fanout.join(this.events, (text, own) => this.receive(text, own));
-      this.fanout.listen(this.stops, (threadId) => this.emitter.emit('stop', threadId));
+      void this.fanout.join(this.names.all, (text, own) => this.receive(text, own));
+      this.fanout.listen(this.names.allStops, (threadId) => this.emitter.emit('stop', threadId));
     }
   }
 
@@ -116,44 +88,32 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
         if (stale) {
           this.writeInFlight(multi, event.threadId);
         } else {
-          multi.hset(this.metaKey(event.threadId), 'seq', String(event.seq));
           // Only the answer is kept for other instances' snapshots; the reasoning arrives whole with the reply.
-          if (event.kind !== 'reasoning') {
-            multi.append(this.contentKey(event.threadId), event.delta);
-          }
-          const now = Date.now();
-          if (now - (this.expiryRefreshedAt.get(event.threadId) ?? 0) >= EXPIRY_REFRESH_MS) {
-            this.expiryRefreshedAt.set(event.threadId, now);
-            multi
-              .pexpire(this.metaKey(event.threadId), INFLIGHT_TTL_MS)
-              .pexpire(this.contentKey(event.threadId), INFLIGHT_TTL_MS);
-          }
+          this.state.append(multi, event.threadId, event.seq, event.kind === 'reasoning' ? null : event.delta);
         }
         break;
       case 'message:done':
       case 'message:error':
         reply = messageIdOf(event);
-        this.expiryRefreshedAt.delete(event.threadId);
         // Only this reply's state: the end of an interrupted reply is published (by the ReplySweeper) when a newer
         // reply of the thread may be streaming already.
-        multi.eval(DROP_IF_REPLY, 2, this.metaKey(event.threadId), this.contentKey(event.threadId), reply);
+        this.state.drop(multi, event.threadId, reply);
         break;
       case 'thread:deleted':
         reply = null;
-        this.expiryRefreshedAt.delete(event.threadId);
-        multi.del(this.metaKey(event.threadId), this.contentKey(event.threadId));
+        this.state.drop(multi, event.threadId, null);
         break;
       case 'thread:updated':
         break;
     }
     this.fanout.publishToMembers(
       multi,
-      byOwner ? this.ownerChannelOf(event.ownerId) : this.channelOf(event.threadId),
+      byOwner ? this.names.owner(event.ownerId) : this.channelOf(event.threadId),
       text,
     );
     if (event.type === 'thread:deleted' && this.channels === 'sharded') {
       // The instance running the thread's reply follows its stop channel, not necessarily its events.
-      this.fanout.publishToMembers(multi, this.stopsOf(event.threadId), event.threadId);
+      this.fanout.publishToMembers(multi, this.names.stops(event.threadId), event.threadId);
     }
     multi.exec().then(
       () => {
@@ -186,13 +146,7 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
       clearTimeout(timer);
     }
     try {
-      const result = await this.pub.multi().hgetall(this.metaKey(threadId)).get(this.contentKey(threadId)).exec();
-      const meta = result?.[0]?.[1] as Record<string, string> | undefined;
-      const content = (result?.[1]?.[1] as string | null) ?? '';
-      if (!meta?.messageId) {
-        return null;
-      }
-      return { messageId: meta.messageId, seq: Number(meta.seq ?? 0), content };
+      return await this.state.read(this.pub, threadId);
     } catch (err) {
       this.failed(err as Error);
       return null;
@@ -201,14 +155,14 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
 
   override async requestRemoteStop(threadId: string): Promise<boolean> {
     try {
-      if (!(await this.pub.hget(this.metaKey(threadId), 'messageId'))) {
+      if (!(await this.state.running(this.pub, threadId))) {
         return false;
       }
       if (this.channels === 'single') {
-        await this.fanout.publish(this.stops, threadId);
+        await this.fanout.publish(this.names.allStops, threadId);
       } else {
         const multi = this.pub.multi();
-        this.fanout.publishToMembers(multi, this.stopsOf(threadId), threadId);
+        this.fanout.publishToMembers(multi, this.names.stops(threadId), threadId);
         await multi.exec();
       }
       return true;
@@ -225,15 +179,9 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
   /** The in-flight reply of a generation running here, written whole (meta and content) into `multi`. */
   private writeInFlight(multi: ReturnType<RedisClient['multi']>, threadId: string): void {
     const reply = this.inFlight.get(threadId);
-    if (!reply) {
-      return;
+    if (reply) {
+      this.state.write(multi, threadId, reply);
     }
-    this.expiryRefreshedAt.set(threadId, Date.now());
-    multi
-      .hset(this.metaKey(threadId), 'messageId', reply.messageId, 'seq', String(reply.seq))
-      .set(this.contentKey(threadId), reply.content)
-      .pexpire(this.metaKey(threadId), INFLIGHT_TTL_MS)
-      .pexpire(this.contentKey(threadId), INFLIGHT_TTL_MS);
   }
 
   /**
@@ -246,10 +194,8 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
       const multi = this.pub.multi();
       if (this.inFlight.has(threadId)) {
         this.writeInFlight(multi, threadId);
-      } else if (stale?.messageId === null) {
-        multi.del(this.metaKey(threadId), this.contentKey(threadId));
       } else if (stale) {
-        multi.eval(DROP_IF_REPLY, 2, this.metaKey(threadId), this.contentKey(threadId), stale.messageId);
+        this.state.drop(multi, threadId, stale.messageId);
       }
       multi.exec().then(
         () => {
@@ -270,11 +216,11 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
     if (following) {
       this.joined.set(
         threadId,
-        this.fanout.join(this.eventsOf(threadId), (text, own) => this.receive(text, own)),
+        this.fanout.join(this.names.events(threadId), (text, own) => this.receive(text, own)),
       );
     } else {
       this.joined.delete(threadId);
-      this.fanout.leave(this.eventsOf(threadId));
+      this.fanout.leave(this.names.events(threadId));
     }
     this.metrics?.threadChannels.set(this.fanout.joined);
   }
@@ -285,16 +231,16 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
       return;
     }
     if (following) {
-      void this.fanout.join(this.ownerChannelOf(userId), (text, own) => this.receive(text, own, 'owner'));
+      void this.fanout.join(this.names.owner(userId), (text, own) => this.receive(text, own, 'owner'));
     } else {
-      this.fanout.leave(this.ownerChannelOf(userId));
+      this.fanout.leave(this.names.owner(userId));
     }
     this.metrics?.threadChannels.set(this.fanout.joined);
   }
 
   /** `sharded`: the instance running a thread's reply follows its stop requests (and deletions elsewhere). */
   private followStops(threadId: string, running: boolean): void {
-    const channel = this.stopsOf(threadId);
+    const channel = this.names.stops(threadId);
     if (running) {
       void this.fanout.join(channel, (_text, own) => {
         if (!own) {
@@ -307,12 +253,8 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
     this.metrics?.threadChannels.set(this.fanout.joined);
   }
 
-  private ownerChannelOf(userId: string): string {
-    return this.keyOf(`user:${hashTag(userId)}:threads`);
-  }
-
   private channelOf(threadId: string): string {
-    return this.channels === 'single' ? this.events : this.eventsOf(threadId);
+    return this.channels === 'single' ? this.names.all : this.names.events(threadId);
   }
 
   /** A thread event from Redis: its own come back too (counted, never delivered twice). */
