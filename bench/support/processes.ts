@@ -149,6 +149,8 @@ export function serverEnv(dataDir: string, upstreamBaseUrl: string, extra: Recor
     DEFAULT_MODEL: 'bench',
     SIGNUP_RATE_LIMIT: '100000/h',
     LOGIN_RATE_LIMIT: '100000/15m',
+    // Streams share users (10 sockets each): the per-user cap of concurrent replies (default 3) is not what is measured.
+    USER_MAX_CONCURRENT: '1000',
     BCRYPT_COST: '4',
     ACCESS_TOKEN_TTL: '2h',
     ...extra,
