@@ -1,17 +1,12 @@
 import OpenAI from 'openai';
 import { type ChatApp, startChatApp } from '../support/chat-fixtures';
-import type { RecordedRequest } from '../support/fake-upstream';
+import { billByMaxTokens, maxTokensOf, promptOf } from '../support/quota-upstream';
 import { connect, type TestSocket } from '../support/socket-client';
 import type { TestAccount } from './auth.fixtures';
 
 const DAILY_LIMIT = 100;
 /** Replies want this many tokens; a request's max_tokens (when sent) cuts them, as a real provider does. */
 const REPLY_TOKENS = 60;
-
-const maxTokensOf = (r: RecordedRequest) => (r.body.max_tokens ?? r.body.max_completion_tokens) as number | undefined;
-/** The prompt as a provider bills it: a token a word plus the chat framing, as the server counts it for such text. */
-const promptOf = (r: RecordedRequest) =>
-  (r.body.messages ?? []).reduce((n, m) => n + 4 + String(m.content).split(/\s+/).filter(Boolean).length, 3);
 
 type ApiError = InstanceType<typeof OpenAI.APIError>;
 
@@ -29,14 +24,7 @@ describe('OpenAI-compatible API limits (quota, concurrency, rate)', () => {
   });
   beforeEach(() => {
     app.upstream.reset();
-    // A provider that honours max_tokens.
-    app.upstream.script = (_body, request) => {
-      const n = Math.min(REPLY_TOKENS, maxTokensOf(request) ?? REPLY_TOKENS);
-      return {
-        tokens: Array.from({ length: n }, () => ' w'),
-        usage: { prompt_tokens: promptOf(request), completion_tokens: n },
-      };
-    };
+    billByMaxTokens(app.upstream, REPLY_TOKENS);
   });
   afterEach(() => {
     sockets.splice(0).forEach((s) => s.close());

@@ -1,5 +1,5 @@
 import { type ChatApp, startChatApp } from '../support/chat-fixtures';
-import type { RecordedRequest } from '../support/fake-upstream';
+import { billByMaxTokens, maxTokensOf, promptOf } from '../support/quota-upstream';
 import { connect, type TestSocket } from '../support/socket-client';
 import { openSse } from '../support/sse';
 import type { TestAccount } from './auth.fixtures';
@@ -9,11 +9,6 @@ const DAILY_LIMIT = 100;
 const PROMPT_TOKENS = 10;
 /** Replies want this many tokens; a request's max_tokens (when sent) cuts them, as a real provider does. */
 const REPLY_TOKENS = 60;
-
-const maxTokensOf = (r: RecordedRequest) => (r.body.max_tokens ?? r.body.max_completion_tokens) as number | undefined;
-/** The prompt as a provider bills it: a token a word plus the chat framing, as the server counts it for such text. */
-const promptOf = (r: RecordedRequest) =>
-  (r.body.messages ?? []).reduce((n, m) => n + 4 + String(m.content).split(/\s+/).filter(Boolean).length, 3);
 
 /**
  * Issue 9, fault 5: with a daily limit of 100 tokens, 5 parallel sends spent 340 (the quota was checked, not
@@ -29,14 +24,7 @@ describe('Quota, cost and concurrency', () => {
   });
   beforeEach(() => {
     app.upstream.reset();
-    // A provider that honours max_tokens.
-    app.upstream.script = (_body, request) => {
-      const n = Math.min(REPLY_TOKENS, maxTokensOf(request) ?? REPLY_TOKENS);
-      return {
-        tokens: Array.from({ length: n }, () => ' w'),
-        usage: { prompt_tokens: promptOf(request), completion_tokens: n },
-      };
-    };
+    billByMaxTokens(app.upstream, REPLY_TOKENS);
   });
   afterEach(() => {
     sockets.splice(0).forEach((s) => s.close());
