@@ -1,5 +1,6 @@
 import type OpenAI from 'openai';
 import { APIError } from 'openai';
+import { streamedBody } from './node-fetch';
 import type { ServerSentEvent } from './sse-reader';
 
 /*
@@ -23,6 +24,53 @@ export function parseChunk(event: ServerSentEvent, headers: Headers): OpenAI.Cha
     throw new APIError(undefined, (failure ?? data) as object, undefined, headers);
   }
   return data as OpenAI.Chat.Completions.ChatCompletionChunk;
+}
+
+/** How long the end of a response after `[DONE]` may take before its connection is closed instead of kept. */
+const END_GRACE_MS = 1_000;
+
+/** A streamed response's bytes, read one chunk at a time. */
+export interface BodyChunks {
+  next(): Promise<IteratorResult<Uint8Array>>;
+  /**
+   * Done with the body. `complete`: it was read to its end (or to `[DONE]`): the rest is drained so that its
+   * keep-alive connection serves the next request. Otherwise the connection is closed (the upstream stops).
+   */
+  close(complete: boolean): void;
+}
+
+/**
+ * The body of a streamed response: the Node stream `nodeFetch` handed over (no web streams on the way), or the
+ * standard body of any other fetch's Response; null when there is none.
+ */
+export function bodyChunks(response: Response): BodyChunks | null {
+  const node = streamedBody(response);
+  if (node) {
+    const chunks = node[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+    return {
+      next: () => chunks.next(),
+      close: (complete) => {
+        if (node.readableEnded || node.destroyed) {
+          return;
+        }
+        if (!complete) {
+          node.destroy();
+          return;
+        }
+        const timer = setTimeout(() => node.destroy(), END_GRACE_MS);
+        node.once('close', () => clearTimeout(timer));
+        node.on('error', () => undefined);
+        node.resume();
+      },
+    };
+  }
+  const reader = response.body?.getReader();
+  return reader
+    ? {
+        next: () => reader.read() as Promise<IteratorResult<Uint8Array>>,
+        close: () => void reader.cancel().catch(() => undefined),
+      }
+    : null;
 }
 
 /**

@@ -6,7 +6,8 @@ import { AbortError, sleep } from './abort';
 import { type AdaptableParam, type ChatBody, chatBody, refusedParam } from './chat-request';
 import { isChatModelId, contextWindowOf, quirksOf } from './known-models';
 import { type CompletionEvent, type CompletionRequest, ModelProvider, type ModelInfo } from './model-provider';
-import { IdleWatchdog, listedWindow, nameOf, parseChunk, reasoningOf } from './openai-wire';
+import { type FetchLike, nodeFetch } from './node-fetch';
+import { bodyChunks, IdleWatchdog, listedWindow, nameOf, parseChunk, reasoningOf } from './openai-wire';
 import { SseReader } from './sse-reader';
 import { TokenCounter } from './token-counter';
 import {
@@ -35,6 +36,8 @@ export interface OpenAiProviderOptions {
   retryBaseDelayMs?: number;
   /** Estimates usage when the upstream does not report it. */
   tokenCounter?: TokenCounter;
+  /** The SDK's transport; default `nodeFetch()` (node:http with keep-alive agents). */
+  fetch?: FetchLike;
 }
 
 const MAX_RETRY_DELAY_MS = 2_000;
@@ -65,6 +68,7 @@ export class OpenAiProvider extends ModelProvider {
       baseURL: options.baseUrl ?? undefined,
       timeout: options.timeoutMs,
       maxRetries: 0,
+      fetch: options.fetch ?? nodeFetch(),
       defaultHeaders: { ...options.headers, ...(options.apiKey === null ? { Authorization: null } : {}) },
     });
     this.name = options.name ?? 'openai';
@@ -164,9 +168,9 @@ export class OpenAiProvider extends ModelProvider {
 
   /**
    * One request. Throws raw errors (mapped by the caller); an abort of `request.signal` ends it silently. The SDK
-   * makes the request (auth, headers, status errors) and hands over the raw response; its body is read with a lean
-   * SSE parser (SseReader) instead of the SDK's stream decoder, which cost a large share of the CPU under many
-   * concurrent streams. What the SDK's stream does is kept: `[DONE]` ends it, an `error` event or an `error` field
+   * makes the request (auth, headers, status errors) over `nodeFetch` and hands over the raw response; its body is
+   * read as a Node stream with a lean SSE parser (SseReader) instead of the SDK's stream decoder and web streams,
+   * which cost a large share of the CPU under many concurrent streams. What the SDK's stream does is kept: `[DONE]` ends it, an `error` event or an `error` field
    * is an APIError, malformed JSON a SyntaxError, an abort ends it quietly.
    */
   private async *attempt(
@@ -186,23 +190,25 @@ export class OpenAiProvider extends ModelProvider {
     } finally {
       clearTimeout(headersTimer);
     }
-    if (!response.body) {
+    const reader = bodyChunks(response);
+    if (!reader) {
       throw new IncompleteStreamError();
     }
-    const reader = response.body.getReader();
     const sse = new SseReader();
     // Armed only while waiting for the upstream, so a slow consumer cannot cause a timeout.
     const watchdog = new IdleWatchdog(this.timeoutMs, () => idle.abort());
     let finished = false;
+    /** The body was read to its end, or to `[DONE]` (what follows is only the end of the response). */
+    let complete = false;
     let usage: TokenUsage | null = null;
     let text = '';
     let reasoning = '';
     try {
       reading: for (;;) {
-        let read: Awaited<ReturnType<typeof reader.read>>;
+        let read: IteratorResult<Uint8Array>;
         watchdog.waiting();
         try {
-          read = await reader.read();
+          read = await reader.next();
         } catch (err) {
           // An abort (a stop, our idle timer) ends the stream quietly, as the SDK's did; after the finish reason the
           // reply is complete, and losing the usage chunk or [DONE] is not worth an error.
@@ -214,11 +220,16 @@ export class OpenAiProvider extends ModelProvider {
           watchdog.idle();
         }
         if (read.done) {
+          complete = true;
           break;
         }
         for (const event of sse.push(read.value)) {
           // Events already received are not delivered after a stop.
-          if (request.signal.aborted || event.data === '[DONE]') {
+          if (request.signal.aborted) {
+            break reading;
+          }
+          if (event.data === '[DONE]') {
+            complete = true;
             break reading;
           }
           const chunk = parseChunk(event, response.headers);
@@ -245,9 +256,9 @@ export class OpenAiProvider extends ModelProvider {
       }
     } finally {
       watchdog.stop();
-      // Leaving early (a stop, the consumer stopped iterating, an error): cancelling the body closes the upstream
-      // connection. After the end of the body it does nothing.
-      await reader.cancel().catch(() => undefined);
+      // Leaving early (a stop, the consumer stopped iterating, an error) closes the upstream connection; after
+      // `[DONE]` the end of the response is read, so that the connection is kept for the next request.
+      reader.close(complete);
     }
     if (request.signal.aborted) {
       throw new AbortError();

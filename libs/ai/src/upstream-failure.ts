@@ -66,12 +66,21 @@ export function upstreamFailure(err: unknown): UpstreamFailure {
       summary: 'stream ended without a finish reason',
     };
   }
-  // undici reports a connection lost while reading the body as a TypeError ("terminated"). By name: it may come
-  // from another realm (test runners' VM contexts) where `instanceof TypeError` fails.
-  if (errorName(err) === 'TypeError') {
+  // A connection lost while reading the body: node:http (nodeFetch) reports it by its code ("aborted", ECONNRESET),
+  // undici's fetch as a TypeError ("terminated"). By name: it may come from another realm (test runners' VM
+  // contexts) where `instanceof TypeError` fails.
+  if (errorName(err) === 'TypeError' || CONNECTION_LOST.has(errorCode(err) ?? '')) {
     return { error: failed(), retryable: true, summary: 'connection lost' };
   }
   return { error: failed(), retryable: false, summary: errorName(err) ?? 'unknown failure' };
+}
+
+/** Error codes of a connection that went away mid-response. */
+const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+function errorCode(err: unknown): string | undefined {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
 }
 
 function errorName(err: unknown): string | undefined {

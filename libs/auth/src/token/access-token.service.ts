@@ -16,9 +16,19 @@ export interface AccessClaims {
 /** HS256 only, on signing and on verifying: a token that names another algorithm (`none`, RS256 ...) is refused. */
 export const JWT_ALGORITHM = 'HS256';
 
-/** Signs and verifies access JWTs (the secret and the lifetime come from `JwtModule`'s options, see `AuthModule`). */
+/** Verified tokens remembered (least recently used dropped first). */
+const VERIFIED_MAX_ENTRIES = 10_000;
+
+/**
+ * Signs and verifies access JWTs (the secret and the lifetime come from `JwtModule`'s options, see `AuthModule`).
+ * A token that verified is remembered with its claims until it expires, so that the next request with it costs a
+ * map lookup and an expiry check, not another signature check (about 0.1 ms with jsonwebtoken, on every request).
+ * Only signature-checked tokens are remembered, under their exact text: a changed byte is a different key.
+ */
 @Injectable()
 export class AccessTokens {
+  private readonly verified = new Map<string, AccessClaims>();
+
   constructor(private readonly jwt: JwtService) {}
 
   sign(userId: string, sessionId: string): Promise<string> {
@@ -27,6 +37,15 @@ export class AccessTokens {
 
   /** The token's claims, or `unauthorized` for anything forged, expired, malformed or not an access token. */
   async verify(token: string): Promise<AccessClaims> {
+    const known = this.verified.get(token);
+    if (known) {
+      this.verified.delete(token);
+      if (Math.floor(Date.now() / 1000) >= known.exp) {
+        throw new AppError('unauthorized', 'Access token expired'); // as jsonwebtoken decides it (no leeway)
+      }
+      this.verified.set(token, known);
+      return known;
+    }
     let payload: unknown;
     try {
       payload = await this.jwt.verifyAsync(token, { algorithms: [JWT_ALGORITHM] });
@@ -36,6 +55,10 @@ export class AccessTokens {
     }
     if (!isAccessClaims(payload)) {
       throw new AppError('unauthorized', 'Invalid access token');
+    }
+    this.verified.set(token, payload);
+    if (this.verified.size > VERIFIED_MAX_ENTRIES) {
+      this.verified.delete(this.verified.keys().next().value!);
     }
     return payload;
   }

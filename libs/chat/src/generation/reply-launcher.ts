@@ -29,8 +29,8 @@ export interface Claim {
 
 /**
  * Starts a reply once everything it needs is claimed: the streaming placeholder (made the active leaf), the
- * `GenerationRun` registered here and announced (`message:created`), run on the next turn of the event loop so the
- * caller can subscribe first; then its outcome: metrics, usage settled, a title after a first exchange, and what it
+ * `GenerationRun` announced (`message:created`), registered here and started at once (its events are published on
+ * later turns of the event loop, so the caller subscribes first); then its outcome: metrics, usage settled, a title after a first exchange, and what it
  * held given back.
  */
 @Injectable()
@@ -88,10 +88,13 @@ export class ReplyLauncher {
       this.messages,
       this.bus,
     );
-    this.metrics.activeGenerations.inc();
-    this.registry.add(run, () => this.execute(scope, thread, question, run, claim));
     const created = run.view(assistant);
     this.bus.publish({ type: 'message:created', threadId: thread.id, message: created });
+    this.metrics.activeGenerations.inc();
+    this.registry.add(run, () => this.execute(scope, thread, question, run, claim));
+    // One turn of the event loop before the caller answers its client: the provider's request (a chain of promises
+    // in the SDK) is on the wire by then, instead of waiting behind the response's first writes.
+    await new Promise((resolve) => setImmediate(resolve));
     return { userMessage: question, assistantMessage: assistant, created, local: run.handle };
   }
 

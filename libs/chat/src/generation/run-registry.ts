@@ -78,12 +78,11 @@ export class RunRegistry implements OnApplicationBootstrap, BeforeApplicationShu
   /** Registers a run and the work that follows it (`execution`, which ends with `forget`). */
   add(run: GenerationRun, execution: () => Promise<void>): void {
     this.runs.set(run.threadId, run);
-    // Started on the next turn of the event loop, so the caller can subscribe to the run first.
-    setImmediate(() => {
-      const work = execution();
-      this.executions.add(work);
-      void work.finally(() => this.executions.delete(work));
-    });
+    // Started at once, so the upstream request goes out now. The caller still subscribes before anything of the run
+    // is published: a run publishes its deltas on a later turn of the event loop (GenerationRun.scheduleEmit).
+    const work = execution();
+    this.executions.add(work);
+    void work.finally(() => this.executions.delete(work));
   }
 
   forget(run: GenerationRun): void {
