@@ -107,6 +107,8 @@ function decoded(res: IncomingMessage): Readable {
     return res;
   }
   res.once('error', (err) => decoder.destroy(err));
+  // Like an IncomingMessage's, an error nobody listens for (an abort before the body is read) is not thrown.
+  decoder.on('error', () => undefined);
   // Left early (the reader destroyed the decoder): the connection goes too.
   decoder.once('close', () => !res.complete && res.destroy());
   return res.pipe(decoder);

@@ -60,7 +60,13 @@ export function bodyChunks(response: Response): BodyChunks | null {
         const timer = setTimeout(() => node.destroy(), END_GRACE_MS);
         node.once('close', () => clearTimeout(timer));
         node.on('error', () => undefined);
-        node.resume();
+        // Drained through the same iterator: while its 'readable' listener is on, `resume()` would not flow.
+        const drain = async () => {
+          while (!(await chunks.next()).done) {
+            // discarded: only the end of the body matters
+          }
+        };
+        void drain().catch(() => undefined);
       },
     };
   }
