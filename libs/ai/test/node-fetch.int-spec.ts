@@ -36,7 +36,7 @@ let f: FetchLike;
 beforeEach(async () => {
   received = [];
   sockets = [];
-  handler = (_req, res) => res.end();
+  handler = (_req, res) => void res.end();
   server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -259,7 +259,7 @@ describe('nodeFetch', () => {
   });
 
   it('should send the string body and the headers exactly as given', async () => {
-    handler = (_req, res) => res.end('ok');
+    handler = (_req, res) => void res.end('ok');
     const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'ünïcödé ✓' }] });
 
     const response = await f(new URL(`${baseUrl}/v1/chat/completions?api-version=2`), {
@@ -284,7 +284,7 @@ describe('nodeFetch', () => {
   });
 
   it('should send a byte body exactly', async () => {
-    handler = (_req, res) => res.end('ok');
+    handler = (_req, res) => void res.end('ok');
     const bytes = new TextEncoder().encode('bytes ✓');
 
     await (await f(`${baseUrl}/bytes`, { method: 'POST', body: bytes })).text();
