@@ -13,6 +13,7 @@ import { GenerationService } from './generation/generation.service';
 import { GenerationSlots } from './generation/generation-slots';
 import { PromptBuilder } from './generation/prompt-builder';
 import { ReplyFollower } from './generation/reply-follower';
+import { ReplyFlusher } from './generation/reply-flusher';
 import { ReplyLauncher } from './generation/reply-launcher';
 import { ReplyQuota } from './generation/reply-quota';
 import { Replays } from './generation/replays';
@@ -35,6 +36,7 @@ import { ThreadService } from './thread.service';
     RunRegistry,
     PromptBuilder,
     ReplyLauncher,
+    ReplyFlusher,
     ThreadTitler,
     Replays,
     ReplyFollower,

@@ -727,6 +727,49 @@ export function repositoryContract(adapter: string, mongodbUri: () => string | n
         expect(listed.reasoning).toBe('The user greets; greet back.');
       });
 
+      it('should save the progress of several streaming replies at once, only streaming rows of their owner', async () => {
+        const alice = await newUser();
+        const bob = await newUser();
+        const a = ownerScope(alice.id);
+        const thread = await newThread(alice.id);
+        const reply = (status: 'streaming' | 'complete', content = '') =>
+          r.messages.create(a, { threadId: thread.id, parentId: null, role: 'assistant', content, model: 'm', status });
+        const [one, two, ended] = await Promise.all([
+          reply('streaming'),
+          reply('streaming'),
+          reply('complete', 'Final'),
+        ]);
+        await r.messages.update(a, two.message.id, { reasoning: 'thinking so far' });
+
+        await r.messages.saveProgress([
+          { scope: a, id: one.message.id, content: 'Hel', reasoning: null },
+          { scope: a, id: two.message.id, content: 'Wor', reasoning: 'thinking more' },
+          { scope: a, id: ended.message.id, content: 'late flush', reasoning: null },
+          { scope: ownerScope(bob.id), id: one.message.id, content: 'intruder', reasoning: null },
+        ]);
+        await r.messages.saveProgress([]);
+
+        await expect(r.messages.findById(a, one.message.id)).resolves.toMatchObject({
+          content: 'Hel',
+          reasoning: null,
+          status: 'streaming',
+        });
+        await expect(r.messages.findById(a, two.message.id)).resolves.toMatchObject({
+          content: 'Wor',
+          reasoning: 'thinking more',
+        });
+        // A reply that has ended keeps its final text: a flush arriving late never overwrites it.
+        await expect(r.messages.findById(a, ended.message.id)).resolves.toMatchObject({
+          content: 'Final',
+          status: 'complete',
+        });
+        await r.messages.saveProgress([{ scope: a, id: two.message.id, content: 'World', reasoning: null }]);
+        await expect(r.messages.findById(a, two.message.id)).resolves.toMatchObject({
+          content: 'World',
+          reasoning: 'thinking more',
+        });
+      });
+
       it('should round-trip unicode, emoji and very long content byte for byte', async () => {
         const user = await newUser();
         const s = ownerScope(user.id);

@@ -1,13 +1,17 @@
 import { AppError, type ErrorCode } from '@app/common';
 import type { ChatTurn, ModelProvider } from '@app/ai';
-import { type MessageRepository, type MessageEntity, type OwnerScope, type TokenUsage } from '@app/persistence';
+import {
+  type MessageRepository,
+  type MessageEntity,
+  type OwnerScope,
+  type ReplyProgress,
+  type TokenUsage,
+} from '@app/persistence';
 import { Logger } from '@nestjs/common';
 import { toMessageView, type MessageView } from '../presenters';
 import type { ThreadEventBus } from '../events/thread-event-bus';
+import { FLUSH_INTERVAL_MS, type FlushableReply, type ReplyFlusher } from './reply-flusher';
 import type { ReplyEnd } from './started';
-
-/** The growing text is written to the database at most this often (never per token). */
-export const FLUSH_INTERVAL_MS = 250;
 
 export interface RunInput {
   scope: OwnerScope;
@@ -31,6 +35,11 @@ export interface RunInput {
    * held. 0 or unset: only deltas of the same I/O turn are joined.
    */
   coalesceMs?: number;
+  /**
+   * Writes the growing text with every other reply of the process in one batch (ReplyLauncher passes the one
+   * `ReplyFlusher`); without it the run flushes its own text with `MessageRepository.update` on a timer of its own.
+   */
+  flusher?: ReplyFlusher;
 }
 
 export interface RunOutcome {
@@ -50,7 +59,7 @@ type DeltaKind = 'content' | 'reasoning';
  * before the reply's end); reasoning text is published and stored apart from the answer (`kind: 'reasoning'`,
  * `reasoning`).
  */
-export class GenerationRun {
+export class GenerationRun implements FlushableReply {
   private readonly logger = new Logger(GenerationRun.name);
   private readonly abort = new AbortController();
   private content = '';
@@ -197,7 +206,11 @@ export class GenerationRun {
     }
     this.pending += text;
     this.scheduleEmit();
-    this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
+    if (this.input.flusher) {
+      this.input.flusher.dirty(this);
+    } else {
+      this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
+    }
     return !this.cut;
   }
 
@@ -239,14 +252,23 @@ export class GenerationRun {
     });
   }
 
-  private flush(): void {
-    this.flushTimer = null;
+  /** The text so far when it changed since the last flush (see `ReplyFlusher`); marks it flushed. */
+  progress(): ReplyProgress | null {
     if (this.content.length === this.flushedLength && this.reasoning.length === this.flushedReasoningLength) {
-      return;
+      return null;
     }
     this.flushedLength = this.content.length;
     this.flushedReasoningLength = this.reasoning.length;
-    const patch = { content: this.content, ...(this.reasoning ? { reasoning: this.reasoning } : {}) };
+    return { scope: this.input.scope, id: this.messageId, content: this.content, reasoning: this.reasoning || null };
+  }
+
+  private flush(): void {
+    this.flushTimer = null;
+    const progress = this.progress();
+    if (!progress) {
+      return;
+    }
+    const patch = { content: progress.content, ...(progress.reasoning ? { reasoning: progress.reasoning } : {}) };
     this.flushing = this.flushing
       .then(() => this.messages.update(this.input.scope, this.messageId, patch))
       .catch((err: unknown) => this.logger.warn({ err }, 'partial reply flush failed'));
@@ -257,7 +279,7 @@ export class GenerationRun {
       clearTimeout(this.flushTimer);
       this.flushTimer = null;
     }
-    await this.flushing;
+    await Promise.all([this.flushing, this.input.flusher?.settle(this)]);
     const status = error ? 'error' : this.abort.signal.aborted ? 'stopped' : 'complete';
     // The provider's numbers when it gave them; the estimate otherwise.
     const usage = this.usage ?? this.input.estimateUsage(this.content, this.reasoning);

@@ -14,6 +14,7 @@ import { GenerationRun, type RunOutcome } from './generation-run';
 import type { GenerationSlot } from './generation-slots';
 import type { Prompt } from './prompt-builder';
 import type { QuotaReservation } from './reply-quota';
+import { ReplyFlusher } from './reply-flusher';
 import { RunRegistry } from './run-registry';
 import type { Started } from './started';
 import type { ThreadLease } from './thread-lease';
@@ -46,6 +47,7 @@ export class ReplyLauncher {
     private readonly bus: ThreadEventBus,
     private readonly registry: RunRegistry,
     private readonly titler: ThreadTitler,
+    private readonly flusher: ReplyFlusher,
     private readonly metrics: ConfabMetrics,
   ) {}
 
@@ -81,6 +83,7 @@ export class ReplyLauncher {
         maxTokens: claim.reservation.maxTokens,
         maxChars: this.config.maxReplyChars,
         coalesceMs: this.config.deltaCoalesceMs,
+        flusher: this.flusher,
         estimateUsage: (answer, reasoning) => this.tokens.estimateUsage(context.promptTokens, answer, reasoning),
         onFirstToken: (ms) => this.metrics.timeToFirstToken.observe({ model: model.id }, ms / 1000),
       },

@@ -1,7 +1,7 @@
 import { newId } from '@app/common';
 import type { MessageEntity } from '../ports/entities';
 import type { OwnerScope } from '../ports/owner-scope';
-import { type BranchPage, MessageRepository, type NewMessage } from '../ports/repositories';
+import { type BranchPage, MessageRepository, type NewMessage, type ReplyProgress } from '../ports/repositories';
 import type { MessageDoc } from './message.schema';
 import { isDuplicateKey } from './mongo-errors';
 import { op } from './mongo-filter';
@@ -106,6 +106,29 @@ export class MongoMessageRepository extends MessageRepository {
       .findOneAndUpdate({ _id: id, ownerId: scope.ownerId }, { $set: set }, { returnDocument: 'after' })
       .lean<MessageDoc>();
     return doc ? toMessage(doc) : null;
+  }
+
+  async saveProgress(items: readonly ReplyProgress[]): Promise<void> {
+    if (items.length === 0) {
+      return;
+    }
+    const updatedAt = new Date();
+    // One round trip for every reply of the flush; each update stands alone (unordered).
+    await this.m.messages.bulkWrite(
+      items.map((item) => ({
+        updateOne: {
+          filter: { _id: item.id, ownerId: item.scope.ownerId, status: 'streaming' },
+          update: {
+            $set: {
+              content: item.content,
+              updatedAt,
+              ...(item.reasoning !== null ? { reasoning: item.reasoning } : {}),
+            },
+          },
+        },
+      })),
+      { ordered: false },
+    );
   }
 
   async branch(

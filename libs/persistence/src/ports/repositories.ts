@@ -193,6 +193,14 @@ export interface BranchPage {
   total: number;
 }
 
+/** The text so far of one reply being generated (see `MessageRepository.saveProgress`). */
+export interface ReplyProgress {
+  scope: OwnerScope;
+  id: string;
+  content: string;
+  reasoning: string | null;
+}
+
 export abstract class MessageRepository {
   /**
    * Stores a message. With a `clientMessageId`, at most one message per thread carries it: a repeat returns the
@@ -210,6 +218,12 @@ export abstract class MessageRepository {
     id: string,
     patch: Partial<Pick<MessageEntity, 'content' | 'reasoning' | 'status' | 'usage'>>,
   ): Promise<MessageEntity | null>;
+  /**
+   * Writes the text so far of replies being generated, all in one go (one transaction where the database has them):
+   * the periodic flush of every streaming reply of this process. Only rows still `streaming` and owned by the
+   * item's owner change; `reasoning` null leaves the stored reasoning as it is.
+   */
+  abstract saveProgress(items: readonly ReplyProgress[]): Promise<void>;
   /**
    * The branch from the root to `leafId`, newest `limit` messages older than `before` (a message id on that
    * branch), returned oldest first.

@@ -1,7 +1,7 @@
 import { newId } from '@app/common';
 import type { MessageEntity, MessageRole, MessageStatus } from '../ports/entities';
 import type { OwnerScope } from '../ports/owner-scope';
-import { type BranchPage, MessageRepository, type NewMessage } from '../ports/repositories';
+import { type BranchPage, MessageRepository, type NewMessage, type ReplyProgress } from '../ports/repositories';
 import { type Db, prepared } from './sqlite-database';
 
 interface MessageRow {
@@ -142,6 +142,24 @@ export class SqliteMessageRepository extends MessageRepository {
       now: Date.now(),
     }) as MessageRow | undefined;
     return row ? toMessage(row) : null;
+  }
+
+  async saveProgress(items: readonly ReplyProgress[]): Promise<void> {
+    if (items.length === 0) {
+      return;
+    }
+    // One transaction: one commit (one WAL append) for every reply of the flush, and no RETURNING to read back.
+    const save = prepared(
+      this.db,
+      `UPDATE messages SET content = @content, reasoning = COALESCE(@reasoning, reasoning), updated_at = @now
+       WHERE id = @id AND owner_id = @owner AND status = 'streaming'`,
+    );
+    const now = Date.now();
+    this.db.transaction(() => {
+      for (const item of items) {
+        save.run({ id: item.id, owner: item.scope.ownerId, content: item.content, reasoning: item.reasoning, now });
+      }
+    })();
   }
 
   async branch(
