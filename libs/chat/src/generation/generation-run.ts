@@ -10,6 +10,7 @@ import {
 import { Logger } from '@nestjs/common';
 import { toMessageView, type MessageView } from '../presenters';
 import type { ThreadEventBus } from '../events/thread-event-bus';
+import type { OpenedStream } from './opened-stream';
 import { FLUSH_INTERVAL_MS, type FlushableReply, type ReplyFlusher } from './reply-flusher';
 import type { ReplyEnd } from './started';
 
@@ -40,6 +41,8 @@ export interface RunInput {
    * `ReplyFlusher`); without it the run flushes its own text with `MessageRepository.update` on a timer of its own.
    */
   flusher?: ReplyFlusher;
+  /** The provider stream, already opened (ReplyLauncher.open); without it the run opens its own from the above. */
+  opened?: OpenedStream;
 }
 
 export interface RunOutcome {
@@ -61,7 +64,7 @@ type DeltaKind = 'content' | 'reasoning';
  */
 export class GenerationRun implements FlushableReply {
   private readonly logger = new Logger(GenerationRun.name);
-  private readonly abort = new AbortController();
+  private readonly abort: AbortController;
   private content = '';
   private reasoning = '';
   private seq = 0;
@@ -90,6 +93,7 @@ export class GenerationRun implements FlushableReply {
     private readonly bus: ThreadEventBus,
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.abort = input.opened?.abort ?? new AbortController();
   }
 
   get messageId(): string {
@@ -123,15 +127,18 @@ export class GenerationRun implements FlushableReply {
   /** Generates the reply (once): streams, publishes, stores; resolves with the outcome, never rejects. */
   async generate(): Promise<RunOutcome> {
     let error: AppError | null = null;
-    this.startedAt = performance.now();
-    try {
-      streaming: for await (const event of this.provider.stream({
+    this.startedAt = this.input.opened?.openedAt ?? performance.now();
+    const events =
+      this.input.opened ??
+      this.provider.stream({
         model: this.input.model,
         messages: this.input.turns,
         temperature: this.input.temperature,
         maxTokens: this.input.maxTokens,
         signal: this.abort.signal,
-      })) {
+      });
+    try {
+      streaming: for await (const event of events) {
         switch (event.type) {
           case 'delta':
           case 'reasoning':

@@ -15,6 +15,7 @@ import { ThreadEventBus } from '../events/thread-event-bus';
 import { toMessageView } from '../presenters';
 import { ThreadService } from '../thread.service';
 import { GenerationSlots } from './generation-slots';
+import type { OpenedStream } from './opened-stream';
 import { PromptBuilder } from './prompt-builder';
 import { type Claim, ReplyLauncher } from './reply-launcher';
 import { ReplyQuota } from './reply-quota';
@@ -156,15 +157,20 @@ export class GenerationService {
       return lease;
     }
     let claim: Claim | null = null;
+    let opened: OpenedStream | null = null;
     try {
       claim = await this.claim(request, lease, model);
+      // The upstream request goes out first; the model works while the question and the placeholder are stored.
+      opened = await this.launcher.open(thread, model, options, claim);
       const stored = await question(model);
       if (!stored) {
+        opened.cancel();
         await this.unclaim(lease, claim);
         return (await this.replays.find(scope, thread, clientMessageId!))!;
       }
-      return await this.launcher.launch(scope, thread, stored, model, options, claim);
+      return await this.launcher.launch(scope, thread, stored, model, options, claim, opened);
     } catch (err) {
+      opened?.cancel();
       await this.unclaim(lease, claim);
       throw err;
     }

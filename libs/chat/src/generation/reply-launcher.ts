@@ -14,6 +14,7 @@ import { GenerationRun, type RunOutcome } from './generation-run';
 import type { GenerationSlot } from './generation-slots';
 import type { Prompt } from './prompt-builder';
 import type { QuotaReservation } from './reply-quota';
+import { OpenedStream } from './opened-stream';
 import { ReplyFlusher } from './reply-flusher';
 import { RunRegistry } from './run-registry';
 import type { Started } from './started';
@@ -30,8 +31,8 @@ export interface Claim {
 
 /**
  * Starts a reply once everything it needs is claimed: the streaming placeholder (made the active leaf), the
- * `GenerationRun` announced (`message:created`), registered here and started at once (its events are published on
- * later turns of the event loop, so the caller subscribes first); then its outcome: metrics, usage settled, a title after a first exchange, and what it
+ * `GenerationRun` on the provider stream `open` started, announced (`message:created`), registered here and run at
+ * once (its events are published on later turns of the event loop, so the caller subscribes first); then its outcome: metrics, usage settled, a title after a first exchange, and what it
  * held given back.
  */
 @Injectable()
@@ -51,7 +52,33 @@ export class ReplyLauncher {
     private readonly metrics: ConfabMetrics,
   ) {}
 
-  /** `question`: the stored user message the reply answers; `model`: resolved once by the caller. */
+  /**
+   * Opens the reply's provider stream as soon as its prompt and budget are claimed, before anything is stored: the
+   * upstream request goes out now and the model works while the caller stores the question and `launch` the
+   * placeholder. One turn of the event loop passes, so that the SDK's chain of promises has put the request on the
+   * wire before those synchronous writes. The caller cancels it if the reply does not start after all.
+   */
+  async open(
+    thread: ThreadEntity,
+    model: ModelInfo,
+    options: GenerationOptionsDto,
+    claim: Claim,
+  ): Promise<OpenedStream> {
+    const opened = new OpenedStream(this.provider, {
+      model: model.id,
+      messages: claim.prompt.context.messages,
+      // The request's settings win; the thread's are the defaults (the reply budget was settled in the claim).
+      temperature: options.temperature ?? thread.temperature ?? undefined,
+      maxTokens: claim.reservation.maxTokens,
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    return opened;
+  }
+
+  /**
+   * `question`: the stored user message the reply answers; `model`: resolved once by the caller; `opened`: its
+   * provider stream (`open`).
+   */
   async launch(
     scope: OwnerScope,
     thread: ThreadEntity,
@@ -59,6 +86,7 @@ export class ReplyLauncher {
     model: ModelInfo,
     options: GenerationOptionsDto,
     claim: Claim,
+    opened: OpenedStream,
   ): Promise<Started> {
     const { context } = claim.prompt;
     const { message: assistant } = await this.messages.create(scope, {
@@ -78,9 +106,9 @@ export class ReplyLauncher {
         model: model.id,
         turns: context.messages,
         contextOmitted: context.omitted,
-        // The request's settings win; the thread's are the defaults (the reply budget was settled in the claim).
         temperature: options.temperature ?? thread.temperature ?? undefined,
         maxTokens: claim.reservation.maxTokens,
+        opened,
         maxChars: this.config.maxReplyChars,
         coalesceMs: this.config.deltaCoalesceMs,
         flusher: this.flusher,
@@ -95,9 +123,6 @@ export class ReplyLauncher {
     this.bus.publish({ type: 'message:created', threadId: thread.id, message: created });
     this.metrics.activeGenerations.inc();
     this.registry.add(run, () => this.execute(scope, thread, question, run, claim));
-    // One turn of the event loop before the caller answers its client: the provider's request (a chain of promises
-    // in the SDK) is on the wire by then, instead of waiting behind the response's first writes.
-    await new Promise((resolve) => setImmediate(resolve));
     return { userMessage: question, assistantMessage: assistant, created, local: run.handle };
   }
 

@@ -1,0 +1,42 @@
+import type { CompletionEvent, CompletionRequest, ModelProvider } from '@app/ai';
+
+/**
+ * A provider stream opened before the reply's bookkeeping: the upstream request is on its way while the messages
+ * are stored (ReplyLauncher.open), so the model's time to first token overlaps with our writes instead of following
+ * them. The first event is asked for at once (that starts the request) and held for the run; a failure before the
+ * run reads is the run's to report. Aborting `abort` (the run's stop) closes the request.
+ */
+export class OpenedStream implements AsyncIterable<CompletionEvent> {
+  readonly abort = new AbortController();
+  /** performance.now() when the request was started (the run's time to first token counts from here). */
+  readonly openedAt = performance.now();
+  private readonly events: AsyncIterator<CompletionEvent>;
+  private first: Promise<IteratorResult<CompletionEvent>> | null;
+
+  constructor(provider: ModelProvider, request: Omit<CompletionRequest, 'signal'>) {
+    this.events = provider.stream({ ...request, signal: this.abort.signal })[Symbol.asyncIterator]();
+    this.first = this.events.next();
+    this.first.catch(() => undefined);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<CompletionEvent> {
+    try {
+      let next = this.first ?? this.events.next();
+      this.first = null;
+      for (let result = await next; !result.done; result = await next) {
+        yield result.value;
+        next = this.events.next();
+      }
+    } finally {
+      // Left early (the run stopped reading): the provider's stream ends and closes its request; after its end
+      // this does nothing.
+      await this.events.return?.(undefined);
+    }
+  }
+
+  /** The reply did not start after all (its message could not be stored, a retry answered): stops the request. */
+  cancel(): void {
+    this.abort.abort();
+    void this.events.return?.(undefined).catch(() => undefined);
+  }
+}
