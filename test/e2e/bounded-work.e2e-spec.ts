@@ -1,3 +1,4 @@
+import OpenAI from 'openai';
 import { type ChatApp, startChatApp } from '../support/chat-fixtures';
 import { maxLoopDelayDuring } from '../support/event-loop';
 import { connect, type TestSocket } from '../support/socket-client';
@@ -79,6 +80,42 @@ describe('Bounded work per request and per reply', () => {
     expect(reply.status).toBe('error');
     expect(reply.content).toHaveLength(MAX_REPLY_CHARS);
     expect(reply.usage.completionTokens).toBeGreaterThan(0);
+    expect(maxDelayMs).toBeLessThan(LOOP_BOUND_MS);
+  }, 60_000);
+
+  it('should cut a stateless /v1 completion at MAX_REPLY_CHARS too, close the upstream and count the usage', async () => {
+    const key = await app.request('POST', '/auth/me/keys', { token: ann.accessToken, body: { name: 'limits' } });
+    expect(key.status).toBe(201);
+    const client = new OpenAI({ apiKey: key.body.key as string, baseURL: `${app.url}/v1`, maxRetries: 0 });
+    const usageBefore = await app.request('GET', '/auth/me/usage', { token: ann.accessToken });
+    app.upstream.enqueue({
+      tokens: Array.from({ length: 500 }, () => 'z'.repeat(10_000)),
+      tokenDelayMs: 5,
+      usage: null,
+    });
+
+    const { result, maxDelayMs } = await maxLoopDelayDuring(async () => {
+      let received = '';
+      try {
+        const stream = await client.chat.completions.create({
+          model: 'gpt-test',
+          messages: [{ role: 'user', content: 'go' }],
+          stream: true,
+        });
+        for await (const chunk of stream) {
+          received += chunk.choices[0]?.delta?.content ?? '';
+        }
+        return { received, error: null };
+      } catch (err) {
+        return { received, error: err as Error };
+      }
+    });
+
+    expect(result.received).toHaveLength(MAX_REPLY_CHARS);
+    expect(result.error?.message).toContain(`exceeded ${MAX_REPLY_CHARS} characters`);
+    expect((await app.upstream.settled(app.upstream.chatRequests[0])).state).toBe('client-closed');
+    const usageAfter = await app.request('GET', '/auth/me/usage', { token: ann.accessToken });
+    expect(usageAfter.body.today.completionTokens).toBeGreaterThan(usageBefore.body.today.completionTokens);
     expect(maxDelayMs).toBeLessThan(LOOP_BOUND_MS);
   }, 60_000);
 

@@ -1,7 +1,7 @@
 import type { AuthUser } from '@app/auth';
 import { type CompletionRequest, ModelCatalog, ModelProvider, TokenCounter } from '@app/ai';
-import { AppError } from '@app/common';
-import { Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig, AppError } from '@app/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { GenerationSlots } from './generation-slots';
 import { LEASE_RENEW_MS } from './lease';
 import { DEFAULT_REPLY_BUDGET } from './prompt-builder';
@@ -29,6 +29,7 @@ export class CompletionService {
     private readonly quota: ReplyQuota,
     private readonly slots: GenerationSlots,
     private readonly registry: RunRegistry,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Throws before anything streams when refused. */
@@ -78,6 +79,7 @@ export class CompletionService {
         tracked.done();
         await Promise.all([reservation.settle(usage), slot.release()]);
       },
+      this.config.maxReplyChars,
     );
   }
 }

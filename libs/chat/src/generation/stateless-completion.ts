@@ -30,6 +30,8 @@ export class StatelessCompletion {
     /** The usage when the provider reports none (the estimate of `TokenCounter`). */
     private readonly estimateUsage: (content: string, reasoning: string) => TokenUsage,
     private readonly record: (usage: TokenUsage) => Promise<void>,
+    /** Longer replies are cut here and the upstream request closed (MAX_REPLY_CHARS, as for thread replies). */
+    private readonly maxChars = Number.POSITIVE_INFINITY,
   ) {}
 
   get model(): string {
@@ -47,16 +49,29 @@ export class StatelessCompletion {
     let usage: TokenUsage | null = null;
     let failure: AppError | null = null;
     try {
-      for await (const event of this.provider.stream(this.request)) {
+      streaming: for await (const event of this.provider.stream(this.request)) {
         switch (event.type) {
           case 'delta':
-            content += event.text;
-            onDelta(event.text, 'content');
+          case 'reasoning': {
+            const kind = event.type === 'delta' ? 'content' : 'reasoning';
+            // A misbehaving upstream could stream for ever: keep what fits (never half a surrogate pair) and stop.
+            const room = this.maxChars - content.length - reasoning.length;
+            const text =
+              event.text.length > room ? event.text.slice(0, room).replace(/[\uD800-\uDBFF]$/, '') : event.text;
+            if (kind === 'content') {
+              content += text;
+            } else {
+              reasoning += text;
+            }
+            if (text) {
+              onDelta(text, kind);
+            }
+            if (text.length < event.text.length) {
+              failure = new AppError('upstream_error', `The reply exceeded ${this.maxChars} characters and was cut`);
+              break streaming; // leaving the loop makes the provider close the upstream request
+            }
             break;
-          case 'reasoning':
-            reasoning += event.text;
-            onDelta(event.text, 'reasoning');
-            break;
+          }
           case 'usage':
             usage = event.usage;
             break;
