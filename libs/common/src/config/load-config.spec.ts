@@ -110,7 +110,7 @@ describe(loadConfig.name, () => {
     [{ LOGIN_RATE_LIMIT: 'lots' }, /^LOGIN_RATE_LIMIT must be a rate/],
     [{ REFRESH_GRACE: '5m' }, /^REFRESH_GRACE must be 0 or a duration up to 60s/],
     [{ LOGIN_MAX_DELAY: 'slow' }, /^LOGIN_MAX_DELAY must be 0 or a duration up to 60s/],
-    [{ DELTA_COALESCE: '5s' }, /^DELTA_COALESCE must be 0 or a duration up to 1s/],
+    [{ DELTA_COALESCE: '5s' }, /^DELTA_COALESCE must be 0 or a duration up to 1s such as 250ms \(got "5s"\)/],
     [{ MODELS: 'a:12' }, /^MODELS entries/],
     [{ MODELS: 'a', DEFAULT_MODEL: 'b' }, /^DEFAULT_MODEL "b" is not in MODELS/],
     [{ CORS_ORIGINS: 'not an origin' }, /^CORS_ORIGINS entries/],

@@ -54,7 +54,9 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
     const raw = str(name) ?? fallback;
     const ms = raw === '0' ? 0 : parseDuration(raw);
     if (ms === null || ms > maxMs) {
-      problems.push(`${name} must be 0 or a duration up to ${maxMs / 1000}s such as 10s (got "${raw}")`);
+      // The example is within the bound (`DELTA_COALESCE` takes at most 1s: "such as 10s" would contradict it).
+      const example = maxMs >= 10_000 ? '10s' : `${maxMs / 4}ms`;
+      problems.push(`${name} must be 0 or a duration up to ${maxMs / 1000}s such as ${example} (got "${raw}")`);
       return parseDuration(fallback) ?? 0;
     }
     return ms;
