@@ -1,5 +1,14 @@
 import { TokenUsageView } from '@app/auth';
-import type { MessageEntity, MessageRole, MessageStatus, ThreadEntity, TokenUsage } from '@app/persistence';
+import type {
+  ListedThread,
+  MessageEntity,
+  MessageRole,
+  MessageStatus,
+  Snippet,
+  ThreadEntity,
+  ThreadMatch,
+  TokenUsage,
+} from '@app/persistence';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 /** The contract's Thread resource. */
@@ -15,6 +24,41 @@ export class ThreadView {
   activeLeafId!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+/** An excerpt of a message: plain text (never markup), with the ranges of the searched words in it. */
+export class SnippetView implements Snippet {
+  @ApiProperty({
+    description: 'About 160 characters around the first match, whitespace collapsed, "…" where cut',
+    example: '…how quantum tunnelling lets a particle pass a barrier…',
+  })
+  text!: string;
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 2, maxItems: 2 },
+    description:
+      'The matched words as [start, end) UTF-16 indexes into text, in order; for a prefix match the part of the ' +
+      'word that matched',
+    example: [[16, 22]],
+  })
+  highlights!: [number, number][];
+}
+
+/** Why a thread is in a search's results. */
+export class ThreadMatchView implements ThreadMatch {
+  @ApiProperty({ description: "The thread's newest matching message (among the search's bounded candidates)" })
+  messageId!: string;
+  @ApiProperty({ type: SnippetView }) snippet!: SnippetView;
+}
+
+/** A thread in a listing; a search adds why it matched. */
+export class ListedThreadView extends ThreadView {
+  @ApiPropertyOptional({
+    type: ThreadMatchView,
+    nullable: true,
+    description: 'Only with q: the newest matching message and a snippet of it; null when only the title matched',
+  })
+  match?: ThreadMatchView | null;
 }
 
 /** The contract's Message resource. */
@@ -52,6 +96,14 @@ export function toThreadView(thread: ThreadEntity): ThreadView {
     createdAt: thread.createdAt.toISOString(),
     updatedAt: thread.updatedAt.toISOString(),
   };
+}
+
+export function toListedThreadView(thread: ListedThread): ListedThreadView {
+  const view: ListedThreadView = toThreadView(thread);
+  if (thread.match !== undefined) {
+    view.match = thread.match;
+  }
+  return view;
 }
 
 export function toMessageView(message: MessageEntity): MessageView {

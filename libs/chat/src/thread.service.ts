@@ -11,7 +11,14 @@ import {
 import { Injectable } from '@nestjs/common';
 import type { CreateThreadDto, ListThreadsQuery, UpdateThreadDto } from './dto/thread.dto';
 import { ThreadEventBus } from './events/thread-event-bus';
-import { toMessageView, toThreadView, type MessageView, type ThreadView } from './presenters';
+import {
+  type ListedThreadView,
+  toListedThreadView,
+  toMessageView,
+  toThreadView,
+  type MessageView,
+  type ThreadView,
+} from './presenters';
 
 @Injectable()
 export class ThreadService {
@@ -88,13 +95,13 @@ export class ThreadService {
     return parentId ? ((await this.threads.update(scope, thread.id, { activeLeafId: parentId })) ?? thread) : thread;
   }
 
-  async list(auth: AuthUser, query: ListThreadsQuery): Promise<Page<ThreadView>> {
+  async list(auth: AuthUser, query: ListThreadsQuery): Promise<Page<ListedThreadView>> {
     const page = await this.threads.list(ownerScope(auth.userId), {
       limit: query.limit ?? DEFAULT_PAGE_SIZE,
       cursor: query.cursor ?? null,
       q: query.q,
     });
-    return { items: page.items.map(toThreadView), nextCursor: page.nextCursor };
+    return { items: page.items.map(toListedThreadView), nextCursor: page.nextCursor };
   }
 
   async get(auth: AuthUser, threadId: string): Promise<ThreadView> {

@@ -14,6 +14,7 @@ import {
   PersistenceModule,
   SEARCH_CANDIDATES,
   SessionRepository,
+  SNIPPET_CHARS,
   ThreadRepository,
   UsageRepository,
   UserRepository,
@@ -570,6 +571,56 @@ export function repositoryContract(adapter: string, mongodbUri: () => string | n
         expect(
           (await r.threads.list(a, { limit: 1, q: 'risotto', cursor: paged.nextCursor })).items.map((t) => t.id),
         ).toEqual([t2.id]);
+      });
+
+      it("should tell why each thread matched: a bounded, highlighted snippet of its newest match, owner only", async () => {
+        const alice = await newUser();
+        const bob = await newUser();
+        const a = ownerScope(alice.id);
+        const base = { parentId: null, role: 'user' as const, model: 'm', status: 'complete' as const };
+        const words = (word: string) => Array.from({ length: 40 }, (_, i) => `${word}${i}`).join(' ');
+        const chat = await newThread(alice.id, 'Weekend');
+        await r.messages.create(a, { ...base, threadId: chat.id, content: 'An older PELICAN note' });
+        const { message: newest } = await r.messages.create(a, {
+          ...base,
+          threadId: chat.id,
+          content: `${words('before')}\n\nthe   Pelican dives; a pelican eats. ${words('after')}`,
+        });
+        await r.messages.create(a, { ...base, threadId: chat.id, content: 'a newer message about nothing' });
+        const titled = await newThread(alice.id, 'Pelican facts');
+        const bobs = await newThread(bob.id, 'Birds');
+        const { message: bobMessage } = await r.messages.create(ownerScope(bob.id), {
+          ...base,
+          threadId: bobs.id,
+          content: 'the pelican of bob',
+        });
+        const marked = (snippet: { text: string; highlights: [number, number][] }) =>
+          snippet.highlights.map(([start, end]) => snippet.text.slice(start, end));
+
+        const found = await r.threads.list(a, { limit: 10, q: 'pelican' });
+        expect(found.items.map((t) => t.id)).toEqual([titled.id, chat.id]);
+        expect(found.items[0].match).toBeNull();
+        expect(found.items[1].match?.messageId).toBe(newest.id);
+        const snippet = found.items[1].match!.snippet;
+        expect(snippet.text).toContain('before39 the Pelican dives; a pelican eats. after0');
+        expect(snippet.text.length).toBeLessThanOrEqual(SNIPPET_CHARS + 2);
+        expect(snippet.text).toMatch(/^….*…$/);
+        expect(marked(snippet)).toEqual(['Pelican', 'pelican']);
+        expect(await r.threads.list(a, { limit: 10 })).toMatchObject({
+          items: [expect.not.objectContaining({ match: expect.anything() }), expect.anything()],
+        });
+
+        const theirs = await r.threads.list(ownerScope(bob.id), { limit: 10, q: 'PELICAN' });
+        expect(theirs.items.map((t) => t.match?.messageId)).toEqual([bobMessage.id]);
+        expect(marked(theirs.items[0].match!.snippet)).toEqual(['pelican']);
+        expect(JSON.stringify(found)).not.toContain('bob');
+
+        if (adapter === 'sqlite') {
+          // Each word is a prefix in SQLite: the part of the word that matched is highlighted.
+          const prefixed = await r.threads.list(a, { limit: 10, q: 'PELI div' });
+          expect(prefixed.items.map((t) => t.match?.messageId)).toEqual([newest.id]);
+          expect(marked(prefixed.items[0].match!.snippet)).toEqual(['Peli', 'div', 'peli']);
+        }
       });
 
       it('should bound a search to the threads of the newest SEARCH_CANDIDATES matching messages', async () => {

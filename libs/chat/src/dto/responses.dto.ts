@@ -1,10 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { MessageView, ThreadView } from '../presenters';
+import { ListedThreadView, MessageView, ThreadView } from '../presenters';
 
 /** The response bodies of the chat routes, as classes so that the OpenAPI document shows them. */
 
 export class ThreadPageView {
-  @ApiProperty({ type: [ThreadView], description: 'Most recently active first' }) items!: ThreadView[];
+  @ApiProperty({ type: [ListedThreadView], description: 'Most recently active first' }) items!: ListedThreadView[];
   @ApiProperty({ type: String, nullable: true, description: 'cursor of the next page; null on the last' })
   nextCursor!: string | null;
 }

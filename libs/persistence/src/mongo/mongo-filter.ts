@@ -13,11 +13,3 @@ export function op<T extends object>(operators: T): T {
 export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
-
-/**
- * The words of a free-text search, as the SQLite adapter reads them: runs of letters and digits, at most 16.
- * Punctuation is dropped, so text-search syntax in user input (`"`, `-`, `*`, `NEAR(`) is never an operator.
- */
-export function searchWords(text: string): string[] {
-  return (text.match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 16);
-}

@@ -1,8 +1,10 @@
 import { newId, type Page } from '@app/common';
-import type { ThreadEntity } from '../ports/entities';
+import type { ListedThread, ThreadEntity } from '../ports/entities';
 import type { OwnerScope } from '../ports/owner-scope';
 import { type PageQuery, SEARCH_CANDIDATES, type ThreadPatch, ThreadRepository } from '../ports/repositories';
-import { op, searchWords } from './mongo-filter';
+import { searchTerms } from '../search/search-terms';
+import { buildSnippet } from '../search/snippet';
+import { op } from './mongo-filter';
 import type { MongoModels } from './mongo-models';
 import { keysetAfter, readCursor, toPage } from './mongo-paging';
 import type { ThreadDoc } from './thread.schema';
@@ -55,15 +57,18 @@ export class MongoThreadRepository extends ThreadRepository {
     return doc ? toThread(doc) : null;
   }
 
-  async list(scope: OwnerScope, query: PageQuery & { q?: string }): Promise<Page<ThreadEntity>> {
+  async list(scope: OwnerScope, query: PageQuery & { q?: string }): Promise<Page<ListedThread>> {
     const cursor = readCursor(query.cursor);
     const conditions: Record<string, unknown>[] = [{ ownerId: scope.ownerId }];
-    if (query.q?.trim()) {
-      const ids = await this.matching(scope, searchWords(query.q));
-      if (ids.length === 0) {
+    const terms = query.q?.trim() ? searchTerms(query.q) : null;
+    let newestMatch: Map<string, string> | null = null;
+    if (terms) {
+      const found = await this.matching(scope, terms);
+      if (found.threadIds.length === 0) {
         return { items: [], nextCursor: null };
       }
-      conditions.push({ _id: op({ $in: ids }) });
+      newestMatch = found.newestMatch;
+      conditions.push({ _id: op({ $in: found.threadIds }) });
     }
     if (cursor) {
       conditions.push(keysetAfter('updatedAt', cursor));
@@ -73,20 +78,29 @@ export class MongoThreadRepository extends ThreadRepository {
       .sort({ updatedAt: -1, _id: -1 })
       .limit(query.limit + 1)
       .lean<ThreadDoc[]>();
-    return toPage(docs, query.limit, (d) => d.updatedAt, toThread);
+    const page: Page<ListedThread> = toPage(docs, query.limit, (d) => d.updatedAt, toThread);
+    if (terms && newestMatch) {
+      await this.addMatches(scope, page.items, newestMatch, terms);
+    }
+    return page;
   }
 
   /**
    * Ids of the owner's threads whose title, or one of whose messages, contains every word (as the SQLite adapter's
-   * FTS query). `$text` matches one word at a time, case- and diacritic-insensitively; each further word narrows
-   * the documents the previous ones matched. The text indexes lead with `ownerId`, so `$text` reads only this
-   * owner's index entries. The last word's query keeps the newest SEARCH_CANDIDATES (ids grow with time) of the
-   * messages, and apart of the titles, that matched every word: the SQLite adapter's bound. A one-word search
-   * (the common case) is thereby bounded in the database; with more words the earlier ones narrow unbounded.
+   * FTS query), and for each thread with a matching message the newest one's id. `$text` matches one word at a
+   * time, case- and diacritic-insensitively; each further word narrows the documents the previous ones matched. The
+   * text indexes lead with `ownerId`, so `$text` reads only this owner's index entries. The last word's query keeps
+   * the newest SEARCH_CANDIDATES (ids grow with time) of the messages, and apart of the titles, that matched every
+   * word: the SQLite adapter's bound. A one-word search (the common case) is thereby bounded in the database; with
+   * more words the earlier ones narrow unbounded.
    */
-  private async matching(scope: OwnerScope, words: string[]): Promise<string[]> {
+  private async matching(
+    scope: OwnerScope,
+    words: string[],
+  ): Promise<{ threadIds: string[]; newestMatch: Map<string, string> }> {
+    const newestMatch = new Map<string, string>();
     if (words.length === 0) {
-      return [];
+      return { threadIds: [], newestMatch };
     }
     let titled: string[] | null = null;
     let messages: { _id: string; threadId: string }[] | null = null;
@@ -119,7 +133,35 @@ export class MongoThreadRepository extends ThreadRepository {
           .lean<{ _id: string; threadId: string }[]>();
       }
     }
-    return [...new Set([...(titled ?? []), ...(messages ?? []).map((d) => d.threadId)])];
+    // Newest first, so a thread's first message here is its newest match.
+    for (const message of messages ?? []) {
+      if (!newestMatch.has(message.threadId)) {
+        newestMatch.set(message.threadId, message._id);
+      }
+    }
+    return { threadIds: [...new Set([...(titled ?? []), ...newestMatch.keys()])], newestMatch };
+  }
+
+  /** Sets `match` on the page's threads: their newest matching message's snippet, read for this page only. */
+  private async addMatches(
+    scope: OwnerScope,
+    items: ListedThread[],
+    newestMatch: Map<string, string>,
+    terms: string[],
+  ): Promise<void> {
+    const ids = items.flatMap((t) => newestMatch.get(t.id) ?? []);
+    const docs =
+      ids.length === 0
+        ? []
+        : await this.m.messages
+            .find({ ownerId: scope.ownerId, _id: op({ $in: ids }) }, { _id: 1, threadId: 1, content: 1 })
+            .lean<{ _id: string; threadId: string; content: string }[]>();
+    const byThread = new Map(docs.map((d) => [d.threadId, d]));
+    for (const item of items) {
+      const message = byThread.get(item.id);
+      // `$text` matches whole words, so only whole words are highlighted.
+      item.match = message ? { messageId: message._id, snippet: buildSnippet(message.content, terms, 'word') } : null;
+    }
   }
 
   async update(scope: OwnerScope, id: string, patch: ThreadPatch): Promise<ThreadEntity | null> {

@@ -50,6 +50,23 @@ export interface ThreadEntity {
   updatedAt: Date;
 }
 
+/** An excerpt of a message, plain text, with the `[start, end)` UTF-16 ranges of the searched words in it. */
+export interface Snippet {
+  text: string;
+  highlights: [number, number][];
+}
+
+/** Why a thread is in a search's results: its newest matching message (among the bounded candidates). */
+export interface ThreadMatch {
+  messageId: string;
+  snippet: Snippet;
+}
+
+/** A thread as a listing returns it; a search adds `match` (null when only the title matched). */
+export interface ListedThread extends ThreadEntity {
+  match?: ThreadMatch | null;
+}
+
 export type MessageRole = 'user' | 'assistant';
 export type MessageStatus = 'complete' | 'streaming' | 'stopped' | 'error';
 

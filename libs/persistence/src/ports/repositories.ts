@@ -2,6 +2,7 @@ import type { Page } from '@app/common';
 import type {
   ApiKeyEntity,
   AuditEntry,
+  ListedThread,
   MessageEntity,
   MessageRole,
   MessageStatus,
@@ -148,9 +149,10 @@ export abstract class ThreadRepository {
   /**
    * Most recently active first. `q` matches titles and message text, case-insensitive, each word as a prefix
    * (SQLite) or a whole word (MongoDB); a search is bounded to the threads of the newest SEARCH_CANDIDATES
-   * matching messages and titles.
+   * matching messages and titles. With `q`, each thread carries `match`: its newest matching message among those
+   * candidates with a snippet (`buildSnippet`), or null when only its title matched.
    */
-  abstract list(scope: OwnerScope, query: PageQuery & { q?: string }): Promise<Page<ThreadEntity>>;
+  abstract list(scope: OwnerScope, query: PageQuery & { q?: string }): Promise<Page<ListedThread>>;
   /** Applies the patch and bumps `updatedAt` (activity). */
   abstract update(scope: OwnerScope, id: string, patch: ThreadPatch): Promise<ThreadEntity | null>;
   /** Deletes the thread and its messages. */

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { searchTerms } from '../search/search-terms';
 import { MIGRATIONS } from './migrations';
 
 export type Db = Database.Database;
@@ -74,14 +75,11 @@ export function isUniqueViolation(err: unknown): boolean {
  * Quoting each word neutralises FTS5 syntax (`OR`, `NEAR`, `*`, `"`), so user input is never an operator.
  */
 export function ftsQuery(text: string): string | null {
-  const words = text.match(/[\p{L}\p{N}]+/gu);
-  if (!words) {
+  const words = searchTerms(text);
+  if (words.length === 0) {
     return null;
   }
-  return words
-    .slice(0, 16)
-    .map((w) => `"${w}"*`)
-    .join(' ');
+  return words.map((w) => `"${w}"*`).join(' ');
 }
 
 /**

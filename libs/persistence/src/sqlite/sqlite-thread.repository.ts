@@ -1,5 +1,7 @@
 import { decodeCursor, encodeCursor, newId, type Page } from '@app/common';
-import type { ThreadEntity } from '../ports/entities';
+import type { ListedThread, ThreadEntity } from '../ports/entities';
+import { searchTerms } from '../search/search-terms';
+import { buildSnippet } from '../search/snippet';
 import type { OwnerScope } from '../ports/owner-scope';
 import { type PageQuery, SEARCH_CANDIDATES, type ThreadPatch, ThreadRepository } from '../ports/repositories';
 import { type Db, ownerSearch, prepared } from './sqlite-database';
@@ -62,7 +64,7 @@ export class SqliteThreadRepository extends ThreadRepository {
     return row ? toThread(row) : null;
   }
 
-  async list(scope: OwnerScope, query: PageQuery & { q?: string }): Promise<Page<ThreadEntity>> {
+  async list(scope: OwnerScope, query: PageQuery & { q?: string }): Promise<Page<ListedThread>> {
     const cursor = query.cursor ? decodeCursor(query.cursor) : null;
     if (query.cursor && !cursor) {
       throw invalidCursor();
@@ -70,9 +72,11 @@ export class SqliteThreadRepository extends ThreadRepository {
     const params = { owner: scope.ownerId, at: cursor?.at ?? null, id: cursor?.id ?? null, limit: query.limit + 1 };
     const keyset = '(@at IS NULL OR t.updated_at < @at OR (t.updated_at = @at AND t.id < @id))';
     let rows: ThreadRow[];
+    let newestMatch: Map<string, number> | null = null;
     if (query.q?.trim()) {
       const search = ownerSearch(scope.ownerId, query.q);
-      rows = search ? this.search(search, params, keyset) : [];
+      const found = search ? this.search(search, params, keyset) : { rows: [], newestMatch: new Map() };
+      ({ rows, newestMatch } = found);
     } else {
       rows = prepared(
         this.db,
@@ -82,8 +86,12 @@ export class SqliteThreadRepository extends ThreadRepository {
     }
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
+    const items: ListedThread[] = page.map(toThread);
+    if (newestMatch) {
+      this.addMatches(scope, items, newestMatch, searchTerms(query.q ?? ''));
+    }
     return {
-      items: page.map(toThread),
+      items,
       nextCursor: rows.length > query.limit && last ? encodeCursor({ at: last.updated_at, id: last.id }) : null,
     };
   }
@@ -93,13 +101,13 @@ export class SqliteThreadRepository extends ThreadRepository {
    * FTS5 hand out the owner's matches newest first without merging anything: the newest SEARCH_CANDIDATES matching
    * messages and titles are taken. Their threads (at most twice that many, found by primary key) are then ordered
    * by activity and paged like the listing. Cost is bounded by the cap, not by how many of a user's million
-   * messages contain the word.
+   * messages contain the word. `newestMatch` maps each thread with a matching candidate message to its newest seq.
    */
   private search(
     search: { titles: string; messages: string },
     params: { owner: string; at: number | null; id: string | null; limit: number },
     keyset: string,
-  ): ThreadRow[] {
+  ): { rows: ThreadRow[]; newestMatch: Map<string, number> } {
     const seqs = prepared(
       this.db,
       `SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ${SEARCH_CANDIDATES}`,
@@ -112,20 +120,53 @@ export class SqliteThreadRepository extends ThreadRepository {
     )
       .pluck()
       .all(search.titles) as number[];
+    const newestMatch = new Map<string, number>();
     if (seqs.length === 0 && titled.length === 0) {
-      return [];
+      return { rows: [], newestMatch };
+    }
+    const hits = prepared(
+      this.db,
+      'SELECT seq, thread_id FROM messages WHERE seq IN (SELECT value FROM json_each(?)) AND owner_id = ?',
+    ).all(JSON.stringify(seqs), params.owner) as { seq: number; thread_id: string }[];
+    for (const hit of hits) {
+      if (hit.seq > (newestMatch.get(hit.thread_id) ?? -1)) {
+        newestMatch.set(hit.thread_id, hit.seq);
+      }
     }
     // `+t.owner_id` keeps the planner on the candidates' rowids (instead of walking all the owner's threads); the
     // owner condition stays as the scope's guarantee.
-    return prepared(
+    const rows = prepared(
       this.db,
       `SELECT ${COLUMNS} FROM threads t
        WHERE t.rowid IN (SELECT value FROM json_each(@titled)
-                         UNION SELECT c.rowid FROM messages m JOIN threads c ON c.id = m.thread_id
-                               WHERE m.seq IN (SELECT value FROM json_each(@seqs)) AND m.owner_id = @owner)
+                         UNION SELECT c.rowid FROM threads c WHERE c.id IN (SELECT value FROM json_each(@threads)))
          AND +t.owner_id = @owner AND ${keyset}
        ORDER BY t.updated_at DESC, t.id DESC LIMIT @limit`,
-    ).all({ ...params, titled: JSON.stringify(titled), seqs: JSON.stringify(seqs) }) as ThreadRow[];
+    ).all({
+      ...params,
+      titled: JSON.stringify(titled),
+      threads: JSON.stringify([...newestMatch.keys()]),
+    }) as ThreadRow[];
+    return { rows, newestMatch };
+  }
+
+  /** Sets `match` on the page's threads: their newest matching message's snippet, read for this page only. */
+  private addMatches(scope: OwnerScope, items: ListedThread[], newestMatch: Map<string, number>, terms: string[]) {
+    const seqs = items.flatMap((t) => newestMatch.get(t.id) ?? []);
+    const messages = new Map(
+      (
+        prepared(
+          this.db,
+          'SELECT id, thread_id, content FROM messages WHERE seq IN (SELECT value FROM json_each(?)) AND owner_id = ?',
+        ).all(JSON.stringify(seqs), scope.ownerId) as { id: string; thread_id: string; content: string }[]
+      ).map((m) => [m.thread_id, m]),
+    );
+    for (const item of items) {
+      const message = messages.get(item.id);
+      item.match = message
+        ? { messageId: message.id, snippet: buildSnippet(message.content, terms, 'prefix') }
+        : null;
+    }
   }
 
   async update(scope: OwnerScope, id: string, patch: ThreadPatch): Promise<ThreadEntity | null> {
