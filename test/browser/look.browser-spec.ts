@@ -79,6 +79,13 @@ describe('web app: layout, themes and accessibility', () => {
           .getByRole('status')
           .filter({ hasText: /1 result/ })
           .waitFor();
+        // The result shows why it matched: a snippet of the reply, the searched word marked.
+        await page
+          .getByRole('list', { name: 'Search results' })
+          .locator('mark')
+          .filter({ hasText: /^debounce$/i })
+          .first()
+          .waitFor();
         await screenshot(page, `${name}-search`);
         expect(await axeViolations(page)).toEqual([]);
         expect(await noHorizontalScroll()).toBe(true);

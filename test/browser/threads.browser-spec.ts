@@ -1,6 +1,14 @@
 /// <reference lib="dom" />
 import type { BrowserContext, Page } from 'playwright-core';
-import { BROWSER_TIMEOUT_MS, newPerson, openPage, signUp, type WebStack, startWebStack } from '../support/web-harness';
+import {
+  BROWSER_TIMEOUT_MS,
+  newPerson,
+  openPage,
+  screenshot,
+  signUp,
+  type WebStack,
+  startWebStack,
+} from '../support/web-harness';
 
 /** The sidebar and the session: search, rename, delete, not found, sign out and in again. */
 describe('web app: threads and session', () => {
@@ -53,6 +61,13 @@ describe('web app: threads and session', () => {
       await page.getByRole('status').filter({ hasText: '1 result' }).waitFor();
       expect(await results().getByRole('listitem').count()).toBe(1);
       const hit = results().getByRole('link');
+      // Why it matched, under the title: a snippet of the newest matching message, the searched word marked.
+      await hit.getByText(/Explain quantum tunnelling/).waitFor();
+      const marks = await hit.locator('mark').allInnerTexts();
+      expect(marks.length).toBeGreaterThan(0);
+      expect(marks.map((m) => m.toLowerCase())).toEqual(marks.map(() => 'tunnel'));
+      expect(await hit.getAttribute('aria-describedby')).toBeTruthy();
+      await screenshot(page, 'desktop-search-snippet');
       await hit.click();
       await page.getByRole('article', { name: 'You said' }).getByText('Explain quantum tunnelling').waitFor();
       await page.getByRole('searchbox', { name: 'Search chats' }).fill('');

@@ -100,8 +100,17 @@ describe('Conversations (REST + SSE)', () => {
       const bobs = await newThread(app, bob, { title: 'photosynthesis for bob' });
       const byTitle = await app.request('GET', '/threads?q=PHOTOSYNTHESIS', { token: alice.accessToken });
       expect(byTitle.body.items.map((t: any) => t.id)).toEqual([t1.id]);
+      expect(byTitle.body.items[0].match).toBeNull();
       const byText = await app.request('GET', '/threads?q=mitochondria', { token: alice.accessToken });
       expect(byText.body.items.map((t: any) => t.id)).toEqual([t2.id]);
+      // Why it matched: the newest matching message, as plain text with the ranges of the matched word.
+      const { snippet } = byText.body.items[0].match;
+      expect(snippet.text).toContain('Tell me about MITOCHONDRIA please');
+      expect(snippet.highlights.map(([start, end]: [number, number]) => snippet.text.slice(start, end))).toEqual([
+        'MITOCHONDRIA',
+      ]);
+      const listed = await app.request('GET', '/threads', { token: alice.accessToken });
+      expect(listed.body.items.some((t: any) => 'match' in t)).toBe(false);
       const bobSearch = await app.request('GET', '/threads?q=photosynthesis', { token: bob.accessToken });
       expect(bobSearch.body.items.map((t: any) => t.id)).toEqual([bobs.id]);
     });

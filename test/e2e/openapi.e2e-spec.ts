@@ -44,5 +44,11 @@ describe('OpenAPI document', () => {
     expect(Object.keys(doc.components.schemas.ThreadView.properties ?? {})).toEqual(
       expect.arrayContaining(['id', 'title', 'model', 'systemPrompt', 'temperature', 'maxTokens', 'activeLeafId']),
     );
+    // A search result says why it matched: plain text and ranges, never markup.
+    expect(Object.keys(doc.components.schemas.ListedThreadView.properties ?? {})).toEqual(
+      expect.arrayContaining(['id', 'title', 'match']),
+    );
+    expect(Object.keys(doc.components.schemas.ThreadMatchView.properties ?? {})).toEqual(['messageId', 'snippet']);
+    expect(Object.keys(doc.components.schemas.SnippetView.properties ?? {})).toEqual(['text', 'highlights']);
   });
 });

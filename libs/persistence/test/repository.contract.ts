@@ -573,7 +573,7 @@ export function repositoryContract(adapter: string, mongodbUri: () => string | n
         ).toEqual([t2.id]);
       });
 
-      it("should tell why each thread matched: a bounded, highlighted snippet of its newest match, owner only", async () => {
+      it('should tell why each thread matched: a bounded, highlighted snippet of its newest match, owner only', async () => {
         const alice = await newUser();
         const bob = await newUser();
         const a = ownerScope(alice.id);

@@ -31,6 +31,17 @@ export interface Thread {
   updatedAt: string;
 }
 
+/** An excerpt of a message: plain text, with the [start, end) ranges of the searched words in it. */
+export interface Snippet {
+  text: string;
+  highlights: [number, number][];
+}
+
+/** A thread in GET /threads; with q, why it matched (null when only its title did). */
+export interface ListedThread extends Thread {
+  match?: { messageId: string; snippet: Snippet } | null;
+}
+
 export type MessageStatus = 'complete' | 'streaming' | 'stopped' | 'error';
 
 export interface Message {

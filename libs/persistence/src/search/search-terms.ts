@@ -9,12 +9,13 @@ export function searchTerms(text: string): string[] {
   return (text.match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, MAX_TERMS);
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
+const NON_ASCII = /[^ -~]/;
 
 /**
  * A word as the SQLite tokenizer (`unicode61 remove_diacritics 2`) compares it, and as MongoDB's text index
  * (diacritic- and case-insensitive) does: decomposed, combining marks dropped, lower case.
  */
 export function foldWord(word: string): string {
-  return ASCII.test(word) ? word.toLowerCase() : word.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+  // Most words are printable ASCII, which has nothing to decompose.
+  return NON_ASCII.test(word) ? word.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase() : word.toLowerCase();
 }

@@ -65,3 +65,31 @@ describe(buildSnippet.name, () => {
     expect(marked(s)).toEqual(['alert', 'alert']);
   });
 });
+
+describe('buildSnippet on markdown', () => {
+  it('should drop markdown markers so the excerpt reads as text', () => {
+    const reply = [
+      '## Debouncing a search box',
+      '',
+      'A **debounce** waits until the input has been *quiet*; see [the docs](https://example.com/debounce).',
+      '```typescript',
+      'export function debounce() {}',
+      '```',
+      '- `setTimeout` once',
+    ].join('\n');
+    const s = buildSnippet(reply, ['debounc'], 'prefix');
+    expect(s.text).toBe(
+      'Debouncing a search box A debounce waits until the input has been quiet; see the docs. export function ' +
+        'debounce() {} setTimeout once',
+    );
+    expect(marked(s)).toEqual(['Debounc', 'debounc', 'debounc']);
+  });
+
+  it('should drop the markers around the matched word and keep underscores', () => {
+    expect(buildSnippet('say *pelican* or **pelican**', ['pelican'], 'prefix').text).toBe('say pelican or pelican');
+    expect(buildSnippet('call __init__ on my_pelican', ['pelican'], 'prefix').text).toBe('call __init__ on my_pelican');
+    expect(buildSnippet('a \uE000 stray mark near pelican', ['pelican'], 'prefix').text).toBe(
+      'a stray mark near pelican',
+    );
+  });
+});

@@ -1,4 +1,5 @@
 import type { Snippet } from '../ports/entities';
+import { plainText } from './plain-text';
 import { foldWord } from './search-terms';
 
 /** How long an excerpt is, in UTF-16 code units, not counting the ellipses. */
@@ -17,7 +18,7 @@ const WORD = /[\p{L}\p{N}\p{M}\p{Co}]+/gu;
 
 /**
  * An excerpt of about SNIPPET_CHARS around the first word of `content` that one of the search `words` matches,
- * whitespace collapsed, `…` where cut, with the `[start, end)` UTF-16 ranges of every matched term in the excerpt
+ * markdown markers dropped and whitespace collapsed (`plainText`), `…` where cut, with the `[start, end)` UTF-16 ranges of every matched term in the excerpt
  * (for a prefix, the part of the word it matched). Plain text: how to mark the ranges up is the client's business.
  * Without a match (the index's tokenizer and this one disagree) it is the start of the content, without highlights.
  */
@@ -27,8 +28,9 @@ export function buildSnippet(content: string, words: string[], matching: TermMat
   const at = first?.[0] ?? 0;
   const leadFrom = Math.max(0, at - RAW_SPAN);
   const tailTo = Math.min(content.length, at + RAW_SPAN);
-  let lead = collapse(content.slice(leadFrom, at)).trimStart();
-  let tail = collapse(content.slice(at, tailTo));
+  const plain = plainText(content.slice(leadFrom, at), content.slice(at, tailTo));
+  let lead = plain.before.trimStart();
+  let tail = plain.after;
   let cutBefore = hasText(content.slice(0, leadFrom));
   let cutAfter = hasText(content.slice(tailTo));
 
@@ -91,10 +93,6 @@ function matchedLength(word: string, terms: string[], matching: TermMatching): n
     end += char.length;
   }
   return end;
-}
-
-function collapse(text: string): string {
-  return text.replace(/\s+/g, ' ');
 }
 
 function hasText(text: string): boolean {

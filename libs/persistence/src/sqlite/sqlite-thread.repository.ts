@@ -163,9 +163,7 @@ export class SqliteThreadRepository extends ThreadRepository {
     );
     for (const item of items) {
       const message = messages.get(item.id);
-      item.match = message
-        ? { messageId: message.id, snippet: buildSnippet(message.content, terms, 'prefix') }
-        : null;
+      item.match = message ? { messageId: message.id, snippet: buildSnippet(message.content, terms, 'prefix') } : null;
     }
   }
 

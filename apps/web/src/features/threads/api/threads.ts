@@ -1,7 +1,7 @@
 import { type InfiniteData, useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../../lib/api-client';
 import { queryKeys } from '../../../lib/query-keys';
-import type { Page, Thread } from '../../../lib/types';
+import type { ListedThread, Page, Thread } from '../../../lib/types';
 
 const PAGE_SIZE = 30;
 
@@ -16,7 +16,7 @@ export function useThreadList(q: string) {
       if (pageParam) {
         params.set('cursor', pageParam);
       }
-      return api<Page<Thread>>(`/threads?${params.toString()}`, { signal });
+      return api<Page<ListedThread>>(`/threads?${params.toString()}`, { signal });
     },
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor,
@@ -24,10 +24,10 @@ export function useThreadList(q: string) {
   });
 }
 
-type ThreadPages = InfiniteData<Page<Thread>, string | null>;
+type ThreadPages = InfiniteData<Page<ListedThread>, string | null>;
 
 /** Applies a change to the thread in every cached list (a rename shows at once, before the server answers). */
-function patchLists(client: ReturnType<typeof useQueryClient>, fn: (items: Thread[]) => Thread[]): void {
+function patchLists(client: ReturnType<typeof useQueryClient>, fn: (items: ListedThread[]) => ListedThread[]): void {
   client.setQueriesData<ThreadPages>({ queryKey: queryKeys.threadLists }, (data) =>
     data ? { ...data, pages: data.pages.map((p) => ({ ...p, items: fn(p.items) })) } : data,
   );

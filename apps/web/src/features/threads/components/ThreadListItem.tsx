@@ -1,12 +1,14 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { ConfirmDialog } from '../../../components/ConfirmDialog';
 import { PencilIcon, TrashIcon } from '../../../components/icons';
-import type { Thread } from '../../../lib/types';
+import type { ListedThread } from '../../../lib/types';
 import { useDeleteThread, useRenameThread } from '../api/threads';
+import { SearchSnippet } from './SearchSnippet';
 
 interface Props {
-  thread: Thread;
+  /** With `match` (a search result), its snippet shows under the title. */
+  thread: ListedThread;
   active: boolean;
   /** The date group this item opens ("Today", ...), shown above it. */
   group: string | null;
@@ -21,6 +23,8 @@ export function ThreadListItem({ thread, active, group, onNavigate }: Props) {
   const navigate = useNavigate();
   const input = useRef<HTMLInputElement>(null);
   const renameButton = useRef<HTMLButtonElement>(null);
+  const id = useId();
+  const snippet = thread.match?.snippet;
 
   useEffect(() => {
     if (editing) {
@@ -65,8 +69,21 @@ export function ThreadListItem({ thread, active, group, onNavigate }: Props) {
             aria-current={active ? 'page' : undefined}
             onClick={onNavigate}
             title={thread.title}
+            className={snippet ? 'with-snippet' : undefined}
+            // The title names the link; the snippet describes it (a screen reader reads both, the name first).
+            aria-labelledby={snippet ? `${id}-title` : undefined}
+            aria-describedby={snippet ? `${id}-snippet` : undefined}
           >
-            {thread.title}
+            {snippet ? (
+              <>
+                <span id={`${id}-title`} className="thread-title">
+                  {thread.title}
+                </span>
+                <SearchSnippet id={`${id}-snippet`} snippet={snippet} />
+              </>
+            ) : (
+              thread.title
+            )}
           </Link>
         )}
         {!editing && (
