@@ -630,6 +630,18 @@ async function listingAndPaging(upstream: Upstream): Promise<Row[]> {
       goal: 'p95 <= 20 ms',
       pass: search.p95 <= 20,
     });
+    // The timed searches above returned snippets too; say how many results had one, and how long they were.
+    const sample: { items: { match?: { snippet: { text: string } } | null }[] } = await api.json(
+      'GET',
+      '/threads?limit=20&q=kalo',
+      undefined,
+      token,
+    );
+    const snippets = sample.items.flatMap((t) => (t.match ? [t.match.snippet.text.length] : []));
+    rows.push({
+      figure: '(info) search results with a snippet (match), q=kalo',
+      value: `${snippets.length} of ${sample.items.length}, ${Math.max(0, ...snippets)} characters at most`,
+    });
     rows.push(
       latencyRow(
         '(info) GET /threads?q=<two words>',
