@@ -124,13 +124,17 @@ export class SqliteThreadRepository extends ThreadRepository {
     if (seqs.length === 0 && titled.length === 0) {
       return { rows: [], newestMatch };
     }
+    // Newest first, so a thread's first row is its newest match (raw rows: up to SEARCH_CANDIDATES of them).
     const hits = prepared(
       this.db,
-      'SELECT seq, thread_id FROM messages WHERE seq IN (SELECT value FROM json_each(?)) AND owner_id = ?',
-    ).all(JSON.stringify(seqs), params.owner) as { seq: number; thread_id: string }[];
-    for (const hit of hits) {
-      if (hit.seq > (newestMatch.get(hit.thread_id) ?? -1)) {
-        newestMatch.set(hit.thread_id, hit.seq);
+      `SELECT thread_id, seq FROM messages WHERE seq IN (SELECT value FROM json_each(?)) AND owner_id = ?
+       ORDER BY seq DESC`,
+    )
+      .raw()
+      .all(JSON.stringify(seqs), params.owner) as [string, number][];
+    for (const [threadId, seq] of hits) {
+      if (!newestMatch.has(threadId)) {
+        newestMatch.set(threadId, seq);
       }
     }
     // `+t.owner_id` keeps the planner on the candidates' rowids (instead of walking all the owner's threads); the

@@ -5,7 +5,7 @@ import type { Snippet } from '../../../lib/types';
  * Why a thread matched: the server's plain-text excerpt with its highlight ranges wrapped in <mark>. Only text
  * nodes and <mark> elements are made, so nothing in a message can become markup.
  */
-export function SearchSnippet({ id, snippet }: { id: string; snippet: Snippet }) {
+export function SearchSnippet({ snippet }: { snippet: Snippet }) {
   const { text } = snippet;
   const parts: { text: string; marked: boolean }[] = [];
   let at = 0;
@@ -19,7 +19,7 @@ export function SearchSnippet({ id, snippet }: { id: string; snippet: Snippet })
   }
   parts.push({ text: text.slice(at), marked: false });
   return (
-    <span id={id} className="thread-snippet">
+    <span className="thread-snippet">
       {parts.map((part, i) =>
         part.marked ? <mark key={i}>{part.text}</mark> : <Fragment key={i}>{part.text}</Fragment>,
       )}

@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { ConfirmDialog } from '../../../components/ConfirmDialog';
 import { PencilIcon, TrashIcon } from '../../../components/icons';
@@ -23,7 +23,6 @@ export function ThreadListItem({ thread, active, group, onNavigate }: Props) {
   const navigate = useNavigate();
   const input = useRef<HTMLInputElement>(null);
   const renameButton = useRef<HTMLButtonElement>(null);
-  const id = useId();
   const snippet = thread.match?.snippet;
 
   useEffect(() => {
@@ -70,16 +69,12 @@ export function ThreadListItem({ thread, active, group, onNavigate }: Props) {
             onClick={onNavigate}
             title={thread.title}
             className={snippet ? 'with-snippet' : undefined}
-            // The title names the link; the snippet describes it (a screen reader reads both, the name first).
-            aria-labelledby={snippet ? `${id}-title` : undefined}
-            aria-describedby={snippet ? `${id}-snippet` : undefined}
           >
             {snippet ? (
+              // Both are the link's name (what it shows is what it is called): the title, then why it matched.
               <>
-                <span id={`${id}-title`} className="thread-title">
-                  {thread.title}
-                </span>
-                <SearchSnippet id={`${id}-snippet`} snippet={snippet} />
+                <span className="thread-title">{thread.title}</span>
+                <SearchSnippet snippet={snippet} />
               </>
             ) : (
               thread.title
