@@ -15,7 +15,7 @@
  * the bare relay's (issue 17).
  *
  * BENCH_QUICK=1 runs a reduced version (for checking the benchmark itself, not for figures).
- * BENCH_ONLY=streams runs only step 2; BENCH_STEPS=500 only those stream counts; BENCH_CPU_PROF=<dir> writes
+ * BENCH_ONLY=streams runs only step 2, BENCH_ONLY=instances only step 3; BENCH_STEPS=500 only those stream counts; BENCH_CPU_PROF=<dir> writes
  * CPU profiles of confab (confab.cpuprofile) and the bare relay there.
  * BENCH_CLIENT_PROCS sets the number of client processes (default 2).
  */
@@ -67,6 +67,8 @@ const STEPS = process.env.BENCH_STEPS
     : [100, 150, 200, 250, 500, 750, 1000];
 /** BENCH_ONLY=streams runs only the stepped streams (no idle sockets, no two instances). */
 const STREAMS_ONLY = process.env.BENCH_ONLY === 'streams';
+/** BENCH_ONLY=instances runs only the two instances over Redis. */
+const INSTANCES_ONLY = process.env.BENCH_ONLY === 'instances';
 /** BENCH_CPU_PROF=<dir>: confab and the bare relay run with --cpu-prof, their profiles written there at exit. */
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
 
@@ -628,6 +630,21 @@ async function main(cleanups: Cleanups): Promise<void> {
   cleanups.push(() => upstream.close());
   const pool = new ClientPool(CLIENT_PROCS);
   cleanups.push(() => pool.close());
+  if (!INSTANCES_ONLY) {
+    await oneProcess(upstream, pool, cleanups);
+  }
+  if (STREAMS_ONLY) {
+    return;
+  }
+  printTable(
+    `Two instances over Redis (one shared database; ${STREAM_TOKENS} tokens at ${1000 / TOKEN_DELAY_MS}/s per ` +
+      `stream, sends spread over ${RAMP_MS} ms; ${loadLine()} at the end)`,
+    await acrossInstances(upstream, pool),
+  );
+}
+
+/** Steps 1 and 2: idle sockets and the stepped streams on one process, the bare relay beside it. */
+async function oneProcess(upstream: Upstream, pool: ClientPool, cleanups: Cleanups): Promise<void> {
   const dataDir = tempDir('confab-bench-gw-');
   cleanups.push(() => removeDir(dataDir));
   const profile = (name: string) =>
@@ -658,14 +675,6 @@ async function main(cleanups: Cleanups): Promise<void> {
   printTable(`Confab against the bare relay (same run; ${loadLine()} at the end)`, streams.summary);
   await server.stop();
   await bare.close();
-  if (STREAMS_ONLY) {
-    return;
-  }
-  printTable(
-    `Two instances over Redis (one shared database; ${STREAM_TOKENS} tokens at ${1000 / TOKEN_DELAY_MS}/s per ` +
-      `stream, sends spread over ${RAMP_MS} ms)`,
-    await acrossInstances(upstream, pool),
-  );
 }
 
 runBenchmark('bench:gateway', main);

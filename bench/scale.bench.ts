@@ -10,8 +10,14 @@
  * receives every event) as the baseline, then the sharded channels (the default). Goal: share >= 95 % on every
  * instance, and per-instance inbound flat as instances are added (4 instances <= 1.25 x 1 instance).
  *
+ * Per step, from redis-server itself (INFO): its CPU per token, and the transactions (EXEC) and commands it ran per
+ * delta relayed (the thread events of one event-loop turn go out in one MULTI: fewer than one EXEC per delta when
+ * replies stream together), with the machine's load average at the end of the step.
+ *
  * BENCH_QUICK=1 runs a reduced version (for checking the benchmark itself, not for figures).
  */
+import { Redis } from 'ioredis';
+import { loadavg } from 'node:os';
 import { RedisProcess, redisServerAvailable } from '../test/support/redis-process';
 import { type RunningServer, tempDir } from '../test/support/server-process';
 import { Api, mapLimit } from './support/client';
@@ -58,10 +64,30 @@ interface Figures {
     cpuUsPerToken: number;
   }[];
   problems: string[];
-  /** redis-server's CPU per token generated in the whole cluster (every token is one MULTI with its publish). */
+  /** redis-server's CPU per token generated in the whole cluster. */
   redisUsPerToken: number;
-  /** Deltas per token: each delta is one Redis MULTI (the pipeline merges tokens arriving in one I/O turn). */
+  /** Deltas per token (the pipeline merges tokens arriving in one I/O turn). */
   deltasPerToken: number;
+  /** Transactions (EXEC) and commands redis-server ran per delta relayed, everything of the step included. */
+  execsPerDelta: number;
+  commandsPerDelta: number;
+  /** The 1-minute load average at the end of the step. */
+  load: number;
+}
+
+/** redis-server's own counters: EXECs run and commands processed so far. */
+async function redisCounters(url: string): Promise<{ execs: number; commands: number }> {
+  const client = new Redis(url, { lazyConnect: true });
+  try {
+    await client.connect();
+    const [commandstats, stats] = [await client.info('commandstats'), await client.info('stats')];
+    return {
+      execs: Number(/cmdstat_exec:calls=(\d+)/.exec(commandstats)?.[1] ?? 0),
+      commands: Number(/total_commands_processed:(\d+)/.exec(stats)?.[1] ?? 0),
+    };
+  } finally {
+    client.disconnect();
+  }
 }
 
 /** `confab_thread_events_received_total{followed=...}` of one instance. */
@@ -114,6 +140,7 @@ async function measure(mode: Mode, count: number, upstream: Upstream, redis: Red
     const before = await Promise.all(servers.map((s) => received(s.url)));
     const cpuBefore = servers.map((s) => cpuMs(s.child.pid!));
     const redisCpuBefore = cpuMs(redisPid(redis));
+    const countersBefore = await redisCounters(redis.url);
     const started = Date.now();
     log(`${mode}: ${count} instance(s), ${streams} replies of ${TOKENS} tokens, followed one instance away`);
     const result = await worker.request<RunResult>(
@@ -134,6 +161,7 @@ async function measure(mode: Mode, count: number, upstream: Upstream, redis: Red
     const seconds = (Date.now() - started) / 1000;
     const cpuUsed = servers.map((s, i) => cpuMs(s.child.pid!) - cpuBefore[i]);
     const redisCpuUsed = cpuMs(redisPid(redis)) - redisCpuBefore;
+    const countersAfter = await redisCounters(redis.url);
     const after = await Promise.all(servers.map((s) => received(s.url)));
     await upstream.forget();
 
@@ -164,13 +192,17 @@ async function measure(mode: Mode, count: number, upstream: Upstream, redis: Red
       };
     });
     const allTokens = tokens.reduce((a, b) => a + b, 0);
+    const allDeltas = deltas.reduce((a, b) => a + b, 0);
     return {
       mode,
       instances: count,
       perInstance,
       problems,
       redisUsPerToken: (redisCpuUsed * 1000) / Math.max(1, allTokens),
-      deltasPerToken: deltas.reduce((a, b) => a + b, 0) / Math.max(1, allTokens),
+      deltasPerToken: allDeltas / Math.max(1, allTokens),
+      execsPerDelta: (countersAfter.execs - countersBefore.execs) / Math.max(1, allDeltas),
+      commandsPerDelta: (countersAfter.commands - countersBefore.commands) / Math.max(1, allDeltas),
+      load: loadavg()[0],
     } satisfies Figures;
   } finally {
     await worker.close();
@@ -202,8 +234,10 @@ function rowsOf(figures: Figures[], mode: Mode): Row[] {
     rows.push({
       figure: `${mode}, ${f.instances} instance(s): Redis`,
       value:
-        `redis-server ${f.redisUsPerToken.toFixed(1)} us CPU per token generated; ` +
-        `${f.deltasPerToken.toFixed(2)} deltas (one MULTI each) per token`,
+        `redis-server ${f.redisUsPerToken.toFixed(1)} us CPU per token generated ` +
+        `(${(f.redisUsPerToken / Math.max(0.01, f.deltasPerToken)).toFixed(1)} us per delta); ` +
+        `${f.deltasPerToken.toFixed(2)} deltas per token; ${f.execsPerDelta.toFixed(2)} transactions (EXEC) and ` +
+        `${f.commandsPerDelta.toFixed(2)} commands per delta; load ${f.load.toFixed(2)}`,
     });
     if (f.problems.length > 0) {
       rows.push({
