@@ -1,5 +1,8 @@
+import { type AppConfig, RedisConnections } from '@app/common';
 import { randomUUID } from 'node:crypto';
 import { LastAdminRule } from '../../libs/auth/src/admin/last-admin.rule';
+import { RedisThreadEventBus } from '../../libs/chat/src/events/redis-thread-event-bus';
+import { created, done } from '../../libs/chat/test/thread-event.fixtures';
 import { httpClient, startApp, type TestApp } from '../support/app-harness';
 import { type FakeReply, type FakeUpstream, lastUserText, startFakeUpstream } from '../support/fake-upstream';
 import { RedisCluster, redisCliAvailable } from '../support/redis-cluster';
@@ -124,6 +127,53 @@ describe('two instances on a Redis Cluster', () => {
       expect(res.body).toMatchObject({ status: 'ok', redis: 'ok' });
     }
     expect(await cluster.command(cluster.ports[0], 'CLUSTER', 'INFO')).toContain('cluster_size:3');
+  });
+
+  it("should send one tick's thread events as one MULTI per thread (one slot each), in order on the other side", async () => {
+    // Two buses of their own on the cluster: the transactions counted are theirs alone (the apps are idle here).
+    const config = { redisUrl: cluster.url, redisCluster: true, redisKeyPrefix: PREFIX } as AppConfig;
+    const connections = [new RedisConnections(config), new RedisConnections(config)];
+    await Promise.all(connections.map((c) => c.onModuleInit()));
+    const [from, to] = connections.map((c) => new RedisThreadEventBus(c));
+    const execs = async () => {
+      const stats = await Promise.all(cluster.ports.map((p) => cluster.command(p, 'INFO', 'commandstats')));
+      return stats.reduce((n, s) => n + Number(/cmdstat_exec:calls=(\d+)/.exec(s)?.[1] ?? 0), 0);
+    };
+    try {
+      const threads = Array.from({ length: 6 }, () => randomUUID()); // spread over the slots (and masters)
+      const seen = new Map(threads.map((t) => [t, [] as string[]]));
+      threads.forEach((t) =>
+        to.subscribeThread(t, (e) => seen.get(t)!.push(e.type === 'message:delta' ? `#${e.seq}` : e.type)),
+      );
+      for (const t of threads) {
+        await to.snapshot(t); // once the subscription is in place
+      }
+      const before = await execs();
+
+      // One tick: every reply starts and streams three deltas, interleaved across threads; the next: the ends.
+      threads.forEach((t) => from.publish(created(`m-${t}`, { threadId: t })));
+      for (let seq = 1; seq <= 3; seq++) {
+        threads.forEach((t) =>
+          from.publish({ type: 'message:delta', threadId: t, messageId: `m-${t}`, seq, delta: `${seq} ` }),
+        );
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      threads.forEach((t) => from.publish({ ...done(`m-${t}`, '1 2 3 '), threadId: t }));
+      await eventually(async () => threads.every((t) => seen.get(t)!.length === 5), 'every event on the other bus');
+
+      for (const t of threads) {
+        expect(seen.get(t)).toEqual(['message:created', '#1', '#2', '#3', 'message:done']);
+      }
+      // 30 events of 6 threads in two ticks: 12 transactions (one per event before), none across slots (CROSSSLOT).
+      expect((await execs()) - before).toBe(12);
+      for (const t of threads) {
+        await expect(to.snapshot(t)).resolves.toBeNull();
+        await noInFlightState(t);
+      }
+    } finally {
+      [from, to].forEach((bus) => bus.onApplicationShutdown());
+      connections.forEach((c) => c.onApplicationShutdown());
+    }
   });
 
   it('should resume a reply running on A in a tab joining on B mid-stream, then drop its in-flight state', async () => {

@@ -12,6 +12,7 @@ export * from './pagination/page-query';
 export * from './rate/token-bucket';
 export * from './redis/redis.module';
 export * from './redis/redis-fanout';
+export * from './redis/redis-tick-batch';
 export * from './validation/json-depth';
 export * from './validation/validation';
 export * from './time/utc-day';

@@ -1,4 +1,11 @@
-import { type ConfabMetrics, type RedisClient, type RedisConnections, RedisFanout } from '@app/common';
+import {
+  type ConfabMetrics,
+  hashTag,
+  type RedisClient,
+  type RedisConnections,
+  RedisFanout,
+  RedisTickBatch,
+} from '@app/common';
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { RedisInFlight } from './redis-in-flight';
 import { type ThreadChannels, ThreadChannelNames } from './redis-thread-channels';
@@ -22,7 +29,8 @@ interface Stale {
  * place (`snapshot` waits for it), drops deltas up to the snapshot's `seq` and misses none after it. If Redis is
  * down, instances keep serving their own listeners; events published meanwhile do not reach the other instances,
  * but the in-flight state is rewritten whole once Redis answers again (a restarted Redis is empty, and appends made
- * after a lost one would leave a gap), so late joiners and remote stops work again.
+ * after a lost one would leave a gap), so late joiners and remote stops work again. The events published in one
+ * synchronous stretch (the deltas of every reply of an event-loop turn) go out together at its end, in publish order.
  */
 export class RedisThreadEventBus extends ThreadEventBus implements OnApplicationShutdown {
   private readonly logger = new Logger('ThreadEventBus');
@@ -34,6 +42,8 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
   /** A reply's two keys share the thread's hash tag: the MULTI and the script over both stay in one cluster slot. */
   private readonly state: RedisInFlight;
   private readonly fanout: RedisFanout;
+  /** One MULTI per tick (in a cluster, one per thread and tick: a transaction stays in one slot). */
+  private readonly batch: RedisTickBatch;
   private failing = false;
   /** Threads whose state in Redis is to be rewritten; an entry is replaced (a new object) on each new failure. */
   private readonly stale = new Map<string, Stale>();
@@ -50,6 +60,7 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
     this.names = new ThreadChannelNames(redis);
     this.state = new RedisInFlight(redis);
     this.pub = redis.client;
+    this.batch = new RedisTickBatch(this.pub, redis.cluster);
     this.pub.on('ready', () => this.resync());
     this.fanout = new RedisFanout(redis, 'thread-events', {
       sharded: this.channels === 'sharded' && options.pubsub !== 'plain',
@@ -74,8 +85,21 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
     // skips its own events, or those nobody follows there, without parsing them.
     const text = `${byOwner ? event.ownerId : event.threadId} ${JSON.stringify(event)}`;
     const stale = this.stale.get(event.threadId);
-    const multi = this.pub.multi();
     let reply: string | null | undefined; // the reply whose in-flight state this event changes; null: all of them
+    const multi = this.batch.multi(hashTag(byOwner ? event.ownerId : event.threadId), (err) => {
+      if (err) {
+        this.failed(err);
+        if (reply !== undefined) {
+          this.stale.set(event.threadId, { messageId: reply });
+        }
+      } else {
+        this.recovered();
+        // Everything but an append writes the whole state: the thread is clean unless a later write failed.
+        if (reply !== undefined && this.stale.get(event.threadId) === stale) {
+          this.stale.delete(event.threadId);
+        }
+      }
+    });
     switch (event.type) {
       case 'message:created':
         if (event.message.role === 'assistant' && event.message.status === 'streaming') {
@@ -106,30 +130,12 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
       case 'thread:updated':
         break;
     }
-    this.fanout.publishToMembers(
-      multi,
-      byOwner ? this.names.owner(event.ownerId) : this.channelOf(event.threadId),
-      text,
-    );
+    const channel = byOwner ? this.names.owner(event.ownerId) : this.channelOf(event.threadId);
+    this.fanout.publishToMembers(multi, channel, text);
     if (event.type === 'thread:deleted' && this.channels === 'sharded') {
       // The instance running the thread's reply follows its stop channel, not necessarily its events.
       this.fanout.publishToMembers(multi, this.names.stops(event.threadId), event.threadId);
     }
-    multi.exec().then(
-      () => {
-        this.recovered();
-        // Everything but an append writes the whole state: the thread is clean unless a later write failed.
-        if (reply !== undefined && this.stale.get(event.threadId) === stale) {
-          this.stale.delete(event.threadId);
-        }
-      },
-      (err: Error) => {
-        this.failed(err);
-        if (reply !== undefined) {
-          this.stale.set(event.threadId, { messageId: reply });
-        }
-      },
-    );
   }
 
   override async snapshot(threadId: string): Promise<InFlightReply | null> {
@@ -146,6 +152,7 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
       clearTimeout(timer);
     }
     try {
+      this.batch.flush(); // what this instance published before is read back
       return await this.state.read(this.pub, threadId);
     } catch (err) {
       this.failed(err as Error);
@@ -155,6 +162,7 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
 
   override async requestRemoteStop(threadId: string): Promise<boolean> {
     try {
+      this.batch.flush();
       if (!(await this.state.running(this.pub, threadId))) {
         return false;
       }
@@ -173,6 +181,7 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
   }
 
   onApplicationShutdown(): void {
+    this.batch.flush();
     this.fanout.close();
   }
 
@@ -191,20 +200,18 @@ export class RedisThreadEventBus extends ThreadEventBus implements OnApplication
   private resync(): void {
     for (const threadId of new Set([...this.inFlight.keys(), ...this.stale.keys()])) {
       const stale = this.stale.get(threadId);
-      const multi = this.pub.multi();
+      const multi = this.batch.multi(hashTag(threadId), (err) => {
+        if (err) {
+          this.failed(err);
+        } else if (this.stale.get(threadId) === stale) {
+          this.stale.delete(threadId);
+        }
+      });
       if (this.inFlight.has(threadId)) {
         this.writeInFlight(multi, threadId);
       } else if (stale) {
         this.state.drop(multi, threadId, stale.messageId);
       }
-      multi.exec().then(
-        () => {
-          if (this.stale.get(threadId) === stale) {
-            this.stale.delete(threadId);
-          }
-        },
-        (err: Error) => this.failed(err),
-      );
     }
   }
 

@@ -10,6 +10,7 @@ import {
 import { Logger } from '@nestjs/common';
 import { toMessageView, type MessageView } from '../presenters';
 import type { ThreadEventBus } from '../events/thread-event-bus';
+import { emitTurn } from './emit-turn';
 import type { OpenedStream } from './opened-stream';
 import { FLUSH_INTERVAL_MS, type FlushableReply, type ReplyFlusher } from './reply-flusher';
 import type { ReplyEnd } from './started';
@@ -70,9 +71,19 @@ export class GenerationRun implements FlushableReply {
   private seq = 0;
   private pending = '';
   private pendingKind: DeltaKind = 'content';
-  /** The scheduled emit of the pending text (next I/O turn, or the end of the coalescing window). */
-  private emitImmediate: NodeJS.Immediate | null = null;
+  /**
+   * The scheduled emit of the pending text: in the next turn's pass of `emitTurn` (shared by every run, so that
+   * the deltas of all replies of a turn are published together), or at the end of the coalescing window.
+   */
+  private emitQueued = false;
   private emitTimer: NodeJS.Timeout | null = null;
+  private readonly emitInTurn = (): void => this.emitPending();
+  /** The window's end joins the turn's pass too: its held text goes out with the other replies'. */
+  private readonly queueEmit = (): void => {
+    this.emitTimer = null;
+    this.emitQueued = true;
+    emitTurn.queue(this.emitInTurn);
+  };
   /** performance.now() of the last delta event. */
   private lastEmitAt = Number.NEGATIVE_INFINITY;
   private flushTimer: NodeJS.Timeout | null = null;
@@ -222,14 +233,14 @@ export class GenerationRun implements FlushableReply {
   }
 
   private scheduleEmit(): void {
-    if (this.emitImmediate || this.emitTimer) {
+    if (this.emitQueued || this.emitTimer) {
       return;
     }
     const wait = this.lastEmitAt + (this.input.coalesceMs ?? 0) - performance.now();
     if (wait > 0) {
-      this.emitTimer = setTimeout(() => this.emitPending(), wait);
+      this.emitTimer = setTimeout(this.queueEmit, wait);
     } else {
-      this.emitImmediate = setImmediate(() => this.emitPending());
+      this.queueEmit();
     }
   }
 
@@ -238,9 +249,9 @@ export class GenerationRun implements FlushableReply {
       clearTimeout(this.emitTimer);
       this.emitTimer = null;
     }
-    if (this.emitImmediate) {
-      clearImmediate(this.emitImmediate);
-      this.emitImmediate = null;
+    if (this.emitQueued) {
+      emitTurn.cancel(this.emitInTurn);
+      this.emitQueued = false;
     }
     if (!this.pending) {
       return;

@@ -137,12 +137,17 @@ export class RedisFanout {
     this.subscriber.disconnect();
   }
 
-  /** Runs subscription changes in call order, once it is known which commands to use. */
+  /**
+   * Runs subscription changes in call order, once it is known which commands to use, at the end of the tick: as
+   * publications in a RedisTickBatch do, so Redis gets this process's publications and subscription changes in
+   * the order they were made (a channel joined after a publication does not receive it).
+   */
   private inOrder(command: (sharded: boolean) => void): void {
     if (this.sharded === undefined) {
       this.queued.push(command);
     } else {
-      command(this.sharded);
+      const sharded = this.sharded;
+      process.nextTick(() => command(sharded));
     }
   }
 
