@@ -1,5 +1,6 @@
 import type OpenAI from 'openai';
 import { APIError } from 'openai';
+import type { Readable } from 'node:stream';
 import { streamedBody } from './node-fetch';
 import type { ServerSentEvent } from './sse-reader';
 
@@ -29,9 +30,19 @@ export function parseChunk(event: ServerSentEvent, headers: Headers): OpenAI.Cha
 /** How long the end of a response after `[DONE]` may take before its connection is closed instead of kept. */
 const END_GRACE_MS = 1_000;
 
-/** A streamed response's bytes, read one chunk at a time. */
-export interface BodyChunks {
-  next(): Promise<IteratorResult<Uint8Array>>;
+/** Where a streamed body's chunks go as they arrive (`flowBody`). */
+export interface BodySink {
+  chunk(bytes: Uint8Array): void;
+  /** The body ended. */
+  end(): void;
+  error(err: unknown): void;
+}
+
+/** A streamed body flowing into its sink, with flow control. None of the sink's calls come after `close`. */
+export interface BodyFlow {
+  /** Holds the chunks back (the reader is behind) until `resume`. */
+  pause(): void;
+  resume(): void;
   /**
    * Done with the body. `complete`: it was read to its end (or to `[DONE]`): the rest is drained so that its
    * keep-alive connection serves the next request. Otherwise the connection is closed (the upstream stops).
@@ -40,43 +51,95 @@ export interface BodyChunks {
 }
 
 /**
- * The body of a streamed response: the Node stream `nodeFetch` handed over (no web streams on the way), or the
- * standard body of any other fetch's Response; null when there is none.
+ * Starts the body of a streamed response flowing into `sink`: the Node stream `nodeFetch` handed over, pushed chunk
+ * by chunk from its 'data' events (no web streams and no async iterator on the way, so a chunk reaches the parser in
+ * the same turn it is read), or the standard body of any other fetch's Response. Null when there is no body.
  */
-export function bodyChunks(response: Response): BodyChunks | null {
+export function flowBody(response: Response, sink: BodySink): BodyFlow | null {
   const node = streamedBody(response);
   if (node) {
-    const chunks = node[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
-    return {
-      next: () => chunks.next(),
-      close: (complete) => {
-        if (node.readableEnded || node.destroyed) {
-          return;
-        }
-        if (!complete) {
-          node.destroy();
-          return;
-        }
-        const timer = setTimeout(() => node.destroy(), END_GRACE_MS);
-        node.once('close', () => clearTimeout(timer));
-        node.on('error', () => undefined);
-        // Drained through the same iterator: while its 'readable' listener is on, `resume()` would not flow.
-        const drain = async () => {
-          while (!(await chunks.next()).done) {
-            // discarded: only the end of the body matters
-          }
-        };
-        void drain().catch(() => undefined);
-      },
-    };
+    return nodeFlow(node, sink);
   }
   const reader = response.body?.getReader();
-  return reader
-    ? {
-        next: () => reader.read() as Promise<IteratorResult<Uint8Array>>,
-        close: () => void reader.cancel().catch(() => undefined),
+  return reader ? webFlow(reader, sink) : null;
+}
+
+function nodeFlow(node: Readable, sink: BodySink): BodyFlow {
+  let closed = false;
+  const onData = (bytes: Uint8Array) => !closed && sink.chunk(bytes);
+  node.on('data', onData);
+  node.once('end', () => !closed && sink.end());
+  node.once('error', (err) => !closed && sink.error(err));
+  return {
+    pause: () => node.pause(),
+    resume: () => node.resume(),
+    close: (complete) => {
+      if (closed) {
+        return;
       }
-    : null;
+      closed = true;
+      node.removeListener('data', onData);
+      if (node.readableEnded || node.destroyed) {
+        return;
+      }
+      if (!complete) {
+        node.destroy();
+        return;
+      }
+      // The rest is read and discarded; a response that does not end soon loses its connection instead.
+      const timer = setTimeout(() => node.destroy(), END_GRACE_MS);
+      node.once('close', () => clearTimeout(timer));
+      node.on('error', () => undefined);
+      node.on('data', () => undefined);
+      node.resume();
+    },
+  };
+}
+
+function webFlow(reader: ReadableStreamDefaultReader<Uint8Array>, sink: BodySink): BodyFlow {
+  let closed = false;
+  let resumed: (() => void) | null = null;
+  let paused: Promise<void> | null = null;
+  const pump = async () => {
+    try {
+      for (;;) {
+        if (paused) {
+          await paused;
+        }
+        const read = await reader.read();
+        if (closed) {
+          return;
+        }
+        if (read.done) {
+          sink.end();
+          return;
+        }
+        sink.chunk(read.value);
+      }
+    } catch (err) {
+      if (!closed) {
+        sink.error(err);
+      }
+    }
+  };
+  void pump();
+  return {
+    pause: () => {
+      paused ??= new Promise((resolve) => (resumed = resolve));
+    },
+    resume: () => {
+      paused = null;
+      resumed?.();
+      resumed = null;
+    },
+    close: () => {
+      if (!closed) {
+        closed = true;
+        void reader.cancel().catch(() => undefined);
+        resumed?.();
+      }
+    },
+  };
 }
 
 /**

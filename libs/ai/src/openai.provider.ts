@@ -7,7 +7,8 @@ import { type AdaptableParam, type ChatBody, chatBody, refusedParam } from './ch
 import { isChatModelId, contextWindowOf, quirksOf } from './known-models';
 import { type CompletionEvent, type CompletionRequest, ModelProvider, type ModelInfo } from './model-provider';
 import { type FetchLike, nodeFetch } from './node-fetch';
-import { bodyChunks, IdleWatchdog, listedWindow, nameOf, parseChunk, reasoningOf } from './openai-wire';
+import { EventChannel } from './event-channel';
+import { type BodyFlow, flowBody, IdleWatchdog, listedWindow, nameOf, parseChunk, reasoningOf } from './openai-wire';
 import { SseReader } from './sse-reader';
 import { TokenCounter } from './token-counter';
 import {
@@ -42,6 +43,8 @@ export interface OpenAiProviderOptions {
 
 const MAX_RETRY_DELAY_MS = 2_000;
 const SDK_TIMEOUT_MARGIN_MS = 1_000;
+/** Events read ahead of a slow reader before the body is paused. */
+const MAX_BACKLOG = 256;
 
 /**
  * The model provider for any OpenAI-compatible chat-completions API, on the official SDK. The SDK's own retries are
@@ -92,21 +95,38 @@ export class OpenAiProvider extends ModelProvider {
     });
   }
 
-  async *stream(request: CompletionRequest): AsyncGenerator<CompletionEvent> {
+  /**
+   * The reply as an `EventChannel`: the attempts push their events into it as the upstream's chunks arrive, and the
+   * reader takes them with one promise per event (see `EventChannel`). Nothing is requested before the first read.
+   */
+  stream(request: CompletionRequest): AsyncIterable<CompletionEvent> {
+    return new EventChannel<CompletionEvent>(
+      (channel) => void this.attempts(request, channel).catch((err: unknown) => channel.fail(err)),
+    );
+  }
+
+  /** Attempts until one streams to its end; retries only while nothing was delivered. Ends or fails `channel`. */
+  private async attempts(request: CompletionRequest, channel: EventChannel<CompletionEvent>): Promise<void> {
     const { signal } = request;
     let adapted = false;
     for (let attempt = 0; ; attempt++) {
       if (signal.aborted) {
-        throw new AbortError();
+        channel.fail(new AbortError(), true);
+        return;
       }
       const progress = { delivered: false };
       const body = this.bodyFor(request);
       try {
-        yield* this.attempt(request, body, progress);
+        await this.attempt(request, body, progress, channel);
+        channel.end();
         return;
       } catch (err) {
+        if (channel.abandoned) {
+          return;
+        }
         if (signal.aborted) {
-          throw new AbortError();
+          channel.fail(new AbortError(), true);
+          return;
         }
         const refused = progress.delivered || adapted ? null : refusedParam(err, body);
         if (refused) {
@@ -119,11 +139,17 @@ export class OpenAiProvider extends ModelProvider {
         const failure = upstreamFailure(err);
         if (progress.delivered || !failure.retryable || attempt >= this.maxRetries) {
           this.logger.warn(`Completion failed (${failure.summary}) after ${attempt + 1} attempt(s)`);
-          throw failure.error;
+          channel.fail(failure.error);
+          return;
         }
         const delay = failure.retryAfterMs ?? this.backoff(attempt);
         this.logger.debug(`Completion attempt ${attempt + 1} failed (${failure.summary}); retrying in ${delay} ms`);
-        await sleep(delay, signal);
+        try {
+          await sleep(delay, signal);
+        } catch {
+          channel.fail(new AbortError(), true);
+          return;
+        }
       }
     }
   }
@@ -167,17 +193,19 @@ export class OpenAiProvider extends ModelProvider {
   }
 
   /**
-   * One request. Throws raw errors (mapped by the caller); an abort of `request.signal` ends it silently. The SDK
-   * makes the request (auth, headers, status errors) over `nodeFetch` and hands over the raw response; its body is
-   * read as a Node stream with a lean SSE parser (SseReader) instead of the SDK's stream decoder and web streams,
-   * which cost a large share of the CPU under many concurrent streams. What the SDK's stream does is kept: `[DONE]` ends it, an `error` event or an `error` field
-   * is an APIError, malformed JSON a SyntaxError, an abort ends it quietly.
+   * One request, its events pushed into `channel` as they arrive. Rejects with raw errors (mapped by the caller); an
+   * abort of `request.signal` rejects too (the caller reports the stop); resolves when the reply is complete, or
+   * quietly when the reader left. The SDK makes the request (auth, headers, status errors) over `nodeFetch` and hands
+   * over the raw response; its body flows into a lean SSE parser (SseReader) instead of the SDK's stream decoder and
+   * web streams, which cost a large share of the CPU under many concurrent streams. What the SDK's stream does is
+   * kept: `[DONE]` ends it, an `error` event or an `error` field is an APIError, malformed JSON a SyntaxError.
    */
-  private async *attempt(
+  private async attempt(
     request: CompletionRequest,
     body: ChatBody,
     progress: { delivered: boolean },
-  ): AsyncGenerator<CompletionEvent> {
+    channel: EventChannel<CompletionEvent>,
+  ): Promise<void> {
     // Our own timer covers the wait for the headers as well as each gap between chunks (the SDK's `timeout` only
     // covers the headers, and it is set a little longer so that ours decides).
     const idle = new AbortController();
@@ -190,86 +218,131 @@ export class OpenAiProvider extends ModelProvider {
     } finally {
       clearTimeout(headersTimer);
     }
-    const reader = bodyChunks(response);
-    if (!reader) {
-      throw new IncompleteStreamError();
-    }
-    const sse = new SseReader();
-    // Armed only while waiting for the upstream, so a slow consumer cannot cause a timeout.
-    const watchdog = new IdleWatchdog(this.timeoutMs, () => idle.abort());
-    let finished = false;
-    /** The body was read to its end, or to `[DONE]` (what follows is only the end of the response). */
-    let complete = false;
-    let usage: TokenUsage | null = null;
-    let text = '';
-    let reasoning = '';
-    try {
-      reading: for (;;) {
-        let read: IteratorResult<Uint8Array>;
+    await new Promise<void>((resolve, reject) => {
+      const sse = new SseReader();
+      // Armed only while the body flows, so a slow reader (the body paused) cannot cause a timeout.
+      const watchdog = new IdleWatchdog(this.timeoutMs, () => idle.abort());
+      let finished = false;
+      /** The body was read to its end, or to `[DONE]` (what follows is only the end of the response). */
+      let complete = false;
+      let settled = false;
+      let usage: TokenUsage | null = null;
+      let text = '';
+      let reasoning = '';
+      let flow: BodyFlow | null = null;
+      let paused = false;
+      const settle = (err?: unknown) => {
+        if (settled) {
+          return;
+        }
+        settled = true;
+        watchdog.stop();
+        request.signal.removeEventListener('abort', onAbort);
+        idle.signal.removeEventListener('abort', onIdle);
+        channel.onDrain = null;
+        channel.onLeave = null;
+        // Leaving early (a stop, the reader left, an error) closes the upstream connection; after `[DONE]` the end
+        // of the response is read, so that the connection is kept for the next request.
+        flow?.close(complete);
+        if (err === undefined) {
+          resolve();
+        } else {
+          reject(err);
+        }
+      };
+      /** The body ended (or reached `[DONE]`): complete after a finish reason, otherwise cut short. */
+      const ended = () => {
+        if (!finished) {
+          settle(idle.signal.aborted ? new UpstreamTimeoutError() : new IncompleteStreamError());
+          return;
+        }
+        channel.push({
+          type: 'usage',
+          usage: usage ?? this.tokenCounter.estimateUsage(request.messages, text, reasoning),
+        });
+        settle();
+      };
+      // A stop ends the stream at once: events already received and not yet read are not delivered after it.
+      const onAbort = () => {
+        channel.fail(new AbortError(), true);
+        settle(new AbortError());
+      };
+      // After the finish reason the reply is complete, and losing the usage chunk or [DONE] is not worth an error.
+      const onIdle = () => (finished ? ended() : settle(new UpstreamTimeoutError()));
+      const chunk = (bytes: Uint8Array) => {
         watchdog.waiting();
         try {
-          read = await reader.next();
-        } catch (err) {
-          // An abort (a stop, our idle timer) ends the stream quietly, as the SDK's did; after the finish reason the
-          // reply is complete, and losing the usage chunk or [DONE] is not worth an error.
-          if (finished || request.signal.aborted || idle.signal.aborted) {
-            break;
+          for (const event of sse.push(bytes)) {
+            if (event.data === '[DONE]') {
+              complete = true;
+              ended();
+              return;
+            }
+            const parsed = parseChunk(event, response.headers);
+            if (parsed.usage) {
+              usage = { promptTokens: parsed.usage.prompt_tokens, completionTokens: parsed.usage.completion_tokens };
+            }
+            const choice = parsed.choices?.[0];
+            if (choice?.finish_reason) {
+              finished = true;
+            }
+            const thinking = reasoningOf(choice?.delta);
+            if (thinking) {
+              reasoning += thinking;
+              progress.delivered = true;
+              channel.push({ type: 'reasoning', text: thinking });
+            }
+            const delta = choice?.delta?.content;
+            if (delta) {
+              text += delta;
+              progress.delivered = true;
+              channel.push({ type: 'delta', text: delta });
+            }
+            if (settled) {
+              return; // the reader stopped or left while taking an event
+            }
           }
-          throw err;
-        } finally {
+        } catch (err) {
+          settle(err);
+          return;
+        }
+        if (channel.backlog >= MAX_BACKLOG) {
+          // The reader is behind: the upstream waits (TCP backpressure) instead of the events piling up here.
+          paused = true;
+          flow?.pause();
           watchdog.idle();
         }
-        if (read.done) {
+      };
+      flow = flowBody(response, {
+        chunk,
+        end: () => {
           complete = true;
-          break;
-        }
-        for (const event of sse.push(read.value)) {
-          // Events already received are not delivered after a stop.
-          if (request.signal.aborted) {
-            break reading;
-          }
-          if (event.data === '[DONE]') {
-            complete = true;
-            break reading;
-          }
-          const chunk = parseChunk(event, response.headers);
-          if (chunk.usage) {
-            usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
-          }
-          const choice = chunk.choices?.[0];
-          if (choice?.finish_reason) {
-            finished = true;
-          }
-          const thinking = reasoningOf(choice?.delta);
-          if (thinking) {
-            reasoning += thinking;
-            progress.delivered = true;
-            yield { type: 'reasoning', text: thinking };
-          }
-          const delta = choice?.delta?.content;
-          if (delta) {
-            text += delta;
-            progress.delivered = true;
-            yield { type: 'delta', text: delta };
-          }
-        }
+          ended();
+        },
+        // An abort (a stop, our idle timer) is reported by its own listener.
+        error: (err) => (request.signal.aborted || idle.signal.aborted ? undefined : finished ? ended() : settle(err)),
+      });
+      if (!flow) {
+        settle(new IncompleteStreamError());
+        return;
       }
-    } finally {
-      watchdog.stop();
-      // Leaving early (a stop, the consumer stopped iterating, an error) closes the upstream connection; after
-      // `[DONE]` the end of the response is read, so that the connection is kept for the next request.
-      reader.close(complete);
-    }
-    if (request.signal.aborted) {
-      throw new AbortError();
-    }
-    if (!finished) {
-      throw idle.signal.aborted ? new UpstreamTimeoutError() : new IncompleteStreamError();
-    }
-    yield {
-      type: 'usage',
-      usage: usage ?? this.tokenCounter.estimateUsage(request.messages, text, reasoning),
-    };
+      const flowing = flow;
+      channel.onDrain = () => {
+        if (paused) {
+          paused = false;
+          flowing.resume();
+          watchdog.waiting();
+        }
+      };
+      channel.onLeave = () => settle();
+      request.signal.addEventListener('abort', onAbort, { once: true });
+      idle.signal.addEventListener('abort', onIdle, { once: true });
+      if (request.signal.aborted) {
+        onAbort();
+        return;
+      }
+      watchdog.waiting();
+    });
   }
 
   private create(body: ChatBody, signal: AbortSignal): Promise<Response> {

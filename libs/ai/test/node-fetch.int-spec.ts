@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import OpenAI, { APIError } from 'openai';
 import { type FetchLike, nodeFetch, streamedBody } from '../src/node-fetch';
-import { bodyChunks } from '../src/openai-wire';
+import { type BodyFlow, flowBody } from '../src/openai-wire';
 
 /*
  * nodeFetch against a real node:http server on loopback: what the server sends is what the Response (or its
@@ -363,12 +363,18 @@ describe('nodeFetch', () => {
 
     for (let i = 0; i < 2; i++) {
       const response = await f(`${baseUrl}/v1/chat/completions`, { method: 'POST', body: '{}' });
-      const chunks = bodyChunks(response)!;
       let text = '';
-      for (let r = await chunks.next(); !r.done; r = await chunks.next()) {
-        text += Buffer.from(r.value).toString('utf8');
-      }
-      chunks.close(true);
+      const ended = new Promise<void>((resolve, reject) => {
+        const flow = flowBody(response, {
+          chunk: (bytes) => (text += Buffer.from(bytes).toString('utf8')),
+          end: () => {
+            flow?.close(true);
+            resolve();
+          },
+          error: reject,
+        });
+      });
+      await ended;
       expect(text).toBe(EVENTS.join(''));
     }
 
@@ -386,17 +392,24 @@ describe('nodeFetch', () => {
     };
 
     const first = await f(`${baseUrl}/a`);
-    const chunks = bodyChunks(first)!;
-    const r = await chunks.next();
-    expect(Buffer.from(r.value as Uint8Array).toString('utf8')).toBe('data: [DONE]\n\n');
     const stream = streamedBody(first)!;
-    chunks.close(true);
+    const firstChunk = await new Promise<string>((resolve, reject) => {
+      const flow = flowBody(first, {
+        chunk: (bytes) => {
+          flow?.close(true); // as the provider does at [DONE]
+          resolve(Buffer.from(bytes).toString('utf8'));
+        },
+        end: () => reject(new Error('ended before the first chunk')),
+        error: reject,
+      });
+    });
+    expect(firstChunk).toBe('data: [DONE]\n\n');
     await once(stream, 'close');
     expect(stream.readableEnded).toBe(true); // drained to its end, not destroyed by the grace timer
 
     const second = await f(`${baseUrl}/b`);
     const stream2 = streamedBody(second)!;
-    bodyChunks(second)!.close(true);
+    flowBody(second, { chunk: () => undefined, end: () => undefined, error: () => undefined })!.close(true);
     await once(stream2, 'close');
     expect(stream2.readableEnded).toBe(true);
 
@@ -409,10 +422,15 @@ describe('nodeFetch', () => {
     handler = (_req, res) => writeSlowly(res, parts, 10);
 
     const first = await f(`${baseUrl}/v1/chat/completions`, { method: 'POST', body: '{}' });
-    const chunks = bodyChunks(first)!;
-    expect((await chunks.next()).done).toBe(false);
+    const flow = await new Promise<BodyFlow>((resolve, reject) => {
+      const started = flowBody(first, {
+        chunk: () => resolve(started!),
+        end: () => reject(new Error('ended')),
+        error: reject,
+      });
+    });
     const socketClosed = once(sockets[0], 'close');
-    chunks.close(false);
+    flow.close(false);
     await socketClosed;
 
     handler = (_req, res) => writeSlowly(res, EVENTS, 5);

@@ -247,6 +247,34 @@ describe(OpenAiProvider.name, () => {
     expect(upstream.chatRequests).toHaveLength(1);
   });
 
+  it('should give a slow reader every delta in order, without a timeout while it is behind', async () => {
+    // 2,000 tokens at once: far more than the provider reads ahead, so it pauses the body (the upstream waits on
+    // TCP) while the reader sleeps, each time longer than the idle limit: the wait is the reader's, not a stall.
+    const tokens = Array.from({ length: 2_000 }, (_, i) => ` w${i}`);
+    upstream.enqueue({ tokens });
+    const events: CompletionEvent[] = [];
+
+    let error: unknown;
+    try {
+      for await (const event of provider({ timeoutMs: 150 }).stream({
+        model: 'm',
+        messages,
+        signal: new AbortController().signal,
+      })) {
+        events.push(event);
+        if (events.length % 500 === 0) {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
+    } catch (err) {
+      error = err;
+    }
+
+    expect(error).toBeUndefined();
+    expect(events.filter((e) => e.type === 'delta').map((e) => (e as { text: string }).text)).toEqual(tokens);
+    expect(events.at(-1)?.type).toBe('usage');
+  });
+
   it('should fail with upstream_timeout when the response headers do not come in time', async () => {
     upstream.enqueue({ latencyMs: 2_000 });
 

@@ -89,6 +89,8 @@ export class GenerationRun implements FlushableReply {
   private flushTimer: NodeJS.Timeout | null = null;
   private flushedLength = 0;
   private flushedReasoningLength = 0;
+  /** performance.now() when `progress` last handed text to the flush. */
+  private progressAt = Number.NEGATIVE_INFINITY;
   private flushing: Promise<unknown> = Promise.resolve();
   private usage: TokenUsage | null = null;
   /** The reply reached `maxChars`. */
@@ -109,6 +111,11 @@ export class GenerationRun implements FlushableReply {
 
   get messageId(): string {
     return this.input.assistant.id;
+  }
+
+  /** Its text was handed to the batched flush (which also sets the row's `updatedAt`) within the last `ms`. */
+  savedSince(ms: number): boolean {
+    return performance.now() - this.progressAt < ms;
   }
 
   get ownerId(): string {
@@ -277,6 +284,7 @@ export class GenerationRun implements FlushableReply {
     }
     this.flushedLength = this.content.length;
     this.flushedReasoningLength = this.reasoning.length;
+    this.progressAt = performance.now();
     return { scope: this.input.scope, id: this.messageId, content: this.content, reasoning: this.reasoning || null };
   }
 

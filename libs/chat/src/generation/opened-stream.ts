@@ -19,19 +19,24 @@ export class OpenedStream implements AsyncIterable<CompletionEvent> {
     this.first.catch(() => undefined);
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<CompletionEvent> {
-    try {
-      let next = this.first ?? this.events.next();
-      this.first = null;
-      for (let result = await next; !result.done; result = await next) {
-        yield result.value;
-        next = this.events.next();
-      }
-    } finally {
-      // Left early (the run stopped reading): the provider's stream ends and closes its request; after its end
-      // this does nothing.
-      await this.events.return?.(undefined);
-    }
+  /**
+   * The provider's events, the held first one first. A plain iterator over the provider's, not a generator: every
+   * token passes here, and a generator layer would cost it several more promise jobs.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<CompletionEvent> {
+    return {
+      next: () => {
+        const first = this.first;
+        this.first = null;
+        return first ?? this.events.next();
+      },
+      // Left early (the run stopped reading): the provider's stream ends and closes its request.
+      return: async () => {
+        this.first = null;
+        await this.events.return?.(undefined);
+        return { done: true, value: undefined };
+      },
+    };
   }
 
   /** The reply did not start after all (its message could not be stored, a retry answered): stops the request. */

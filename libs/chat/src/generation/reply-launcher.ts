@@ -133,7 +133,7 @@ export class ReplyLauncher {
     run: GenerationRun,
     claim: Claim,
   ): Promise<void> {
-    claim.lease.keep(this.messages, run.messageId, () => claim.slot.renew());
+    claim.lease.keep(this.messages, run, () => claim.slot.renew());
     try {
       const outcome = await run.generate();
       this.record(outcome);

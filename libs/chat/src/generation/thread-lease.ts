@@ -37,13 +37,18 @@ export class ThreadLease {
 
   /**
    * Renews the lease every LEASE_RENEW_MS until released, touching the reply too: that tells the ReplySweeper its
-   * generation is alive. `also` renews what the generation holds with it (its slot among the user's).
+   * generation is alive. A reply whose text was saved since the last renewal (`savedSince`: the batched flush sets
+   * its `updatedAt`) needs no touch. `also` renews what the generation holds with it (its slot among the user's).
    */
-  keep(messages: MessageRepository, replyId: string, also: () => Promise<unknown> = async () => undefined): void {
+  keep(
+    messages: MessageRepository,
+    reply: { messageId: string; savedSince(ms: number): boolean },
+    also: () => Promise<unknown> = async () => undefined,
+  ): void {
     this.renewal = setInterval(() => {
       void Promise.all([
         this.threads.renewGenerationLease(this.scope, this.threadId, this.holder, new Date(Date.now() + LEASE_MS)),
-        messages.update(this.scope, replyId, {}),
+        reply.savedSince(LEASE_RENEW_MS) ? undefined : messages.update(this.scope, reply.messageId, {}),
         also(),
       ]).catch((err: unknown) => ThreadLease.logger.warn({ err }, 'lease renewal failed'));
     }, LEASE_RENEW_MS);

@@ -1,0 +1,119 @@
+import { EventChannel } from './event-channel';
+
+/** A channel whose producer is driven by the test: `started` tells when the first read started it. */
+function channel() {
+  const state = { started: 0, drains: 0, leaves: 0 };
+  const ch = new EventChannel<number>(() => (state.started += 1));
+  ch.onDrain = () => (state.drains += 1);
+  ch.onLeave = () => (state.leaves += 1);
+  return { ch, state };
+}
+
+async function readAll(ch: EventChannel<number>): Promise<number[]> {
+  const seen: number[] = [];
+  for await (const n of ch) {
+    seen.push(n);
+  }
+  return seen;
+}
+
+describe(EventChannel.name, () => {
+  it('should start its producer on the first read, once', async () => {
+    const { ch, state } = channel();
+    expect(state.started).toBe(0);
+
+    const first = ch.next();
+    void ch.next();
+    ch.push(1);
+    ch.push(2);
+
+    expect(state.started).toBe(1);
+    await expect(first).resolves.toEqual({ value: 1, done: false });
+  });
+
+  it('should deliver pushes in order, those queued ahead of the reader and those it waited for', async () => {
+    const { ch, state } = channel();
+    const reading = readAll(ch);
+    ch.push(1); // the reader waits: resolves its read directly
+    ch.push(2);
+    ch.push(3); // queued
+    expect(ch.backlog).toBe(2);
+    await Promise.resolve();
+    ch.push(4);
+    ch.end();
+    ch.push(5); // after the end: dropped
+
+    await expect(reading).resolves.toEqual([1, 2, 3, 4]);
+    expect(ch.backlog).toBe(0);
+    expect(state.drains).toBeGreaterThan(0);
+    expect(state.leaves).toBe(0);
+  });
+
+  it('should hand over the queued events before a failure, then the failure once, then the end', async () => {
+    const { ch } = channel();
+    void ch.next().catch(() => undefined);
+    ch.push(0);
+    ch.push(1);
+    ch.fail(new Error('upstream broke'));
+
+    await expect(ch.next()).resolves.toEqual({ value: 1, done: false });
+    await expect(ch.next()).rejects.toThrow('upstream broke');
+    await expect(ch.next()).resolves.toEqual({ value: undefined, done: true });
+  });
+
+  it('should drop the queued events when failed with dropQueued (a stop)', async () => {
+    const { ch } = channel();
+    void ch.next();
+    ch.push(1);
+    ch.push(2);
+    ch.fail(Object.assign(new Error('stopped'), { name: 'AbortError' }), true);
+
+    await expect(ch.next()).rejects.toMatchObject({ name: 'AbortError' });
+    expect(ch.backlog).toBe(0);
+  });
+
+  it('should reject a waiting read when it fails', async () => {
+    const { ch } = channel();
+    const waiting = ch.next();
+    ch.fail(new Error('no route'));
+
+    await expect(waiting).rejects.toThrow('no route');
+  });
+
+  it('should tell its producer once when the reader leaves early, and drop what comes after', async () => {
+    const { ch, state } = channel();
+    const seen: number[] = [];
+    const reading = (async () => {
+      for await (const n of ch) {
+        seen.push(n);
+        if (n === 2) {
+          break;
+        }
+      }
+    })();
+    ch.push(1);
+    await Promise.resolve();
+    ch.push(2);
+    ch.push(3);
+    await reading;
+    ch.push(4);
+    await ch.return();
+
+    expect(seen).toEqual([1, 2]);
+    expect(state.leaves).toBe(1);
+    expect(ch.abandoned).toBe(true);
+    expect(ch.backlog).toBe(0);
+    await expect(ch.next()).resolves.toEqual({ value: undefined, done: true });
+  });
+
+  it('should not call onLeave when the reader returns after the end', async () => {
+    const { ch, state } = channel();
+    void ch.next();
+    ch.push(1);
+    ch.end();
+    await ch.return();
+
+    expect(state.leaves).toBe(0);
+    expect(ch.abandoned).toBe(false);
+  });
+});
