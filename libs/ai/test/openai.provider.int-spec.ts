@@ -362,4 +362,76 @@ describe(OpenAiProvider.name, () => {
 
     await expect(provider({ timeoutMs: 100 }).listModels()).rejects.toMatchObject({ code: 'upstream_timeout' });
   });
+
+  // The transport of NODE_USE_ENV_PROXY (or of a `fetch` given in the options): its web-stream body flows through
+  // the same reader, paused and closed the same way.
+  describe('over the built-in fetch', () => {
+    const viaFetch = (options: Partial<OpenAiProviderOptions> = {}) =>
+      provider({ fetch: globalThis.fetch, ...options });
+
+    it('should stream the deltas in order, then the usage', async () => {
+      upstream.enqueue({ tokens: ['over', ' the', ' web'], usage: { prompt_tokens: 7, completion_tokens: 3 } });
+
+      const { deltas, events, error } = await run(viaFetch());
+
+      expect(error).toBeUndefined();
+      expect(deltas).toEqual(['over', ' the', ' web']);
+      expect(events.at(-1)).toEqual({ type: 'usage', usage: { promptTokens: 7, completionTokens: 3 } });
+    });
+
+    it('should give a slow reader every delta, without a timeout while it is behind', async () => {
+      const tokens = Array.from({ length: 2_000 }, (_, i) => ` v${i}`);
+      upstream.enqueue({ tokens });
+      const deltas: string[] = [];
+
+      for await (const event of viaFetch({ timeoutMs: 150 }).stream({
+        model: 'm',
+        messages,
+        signal: new AbortController().signal,
+      })) {
+        if (event.type === 'delta') {
+          deltas.push(event.text);
+          if (deltas.length % 500 === 0) {
+            await new Promise((resolve) => setTimeout(resolve, 200));
+          }
+        }
+      }
+
+      expect(deltas).toEqual(tokens);
+    });
+
+    it('should end with an AbortError when stopped mid-stream, and close the upstream connection', async () => {
+      upstream.enqueue({ tokens: Array.from({ length: 200 }, (_, i) => ` t${i}`), tokenDelayMs: 10 });
+      const controller = new AbortController();
+      const received = upstream.nextRequest();
+
+      const { deltas, error } = await run(viaFetch(), controller.signal, (n) => n === 3 && controller.abort());
+
+      expect((error as Error).name).toBe('AbortError');
+      expect(deltas).toEqual([' t0', ' t1', ' t2']);
+      await upstream.clientClosed(await received);
+    });
+
+    it('should close the upstream connection when the reader leaves', async () => {
+      upstream.enqueue({ tokens: ['a', 'b', 'c', 'd'], stallAfter: 2 });
+      const received = upstream.nextRequest();
+
+      for await (const event of viaFetch().stream({ model: 'm', messages, signal: new AbortController().signal })) {
+        if (event.type === 'delta') {
+          break;
+        }
+      }
+
+      await upstream.clientClosed(await received);
+    });
+
+    it('should fail with upstream_timeout when the stream stalls', async () => {
+      upstream.enqueue({ tokens: ['a', 'b', 'c', 'd'], stallAfter: 2 });
+
+      const { deltas, error } = await run(viaFetch({ timeoutMs: 150 }));
+
+      expect(deltas).toEqual(['a', 'b']);
+      expect(appError(error).code).toBe('upstream_timeout');
+    });
+  });
 });
