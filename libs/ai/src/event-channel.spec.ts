@@ -106,6 +106,43 @@ describe(EventChannel.name, () => {
     await expect(ch.next()).resolves.toEqual({ value: undefined, done: true });
   });
 
+  it('should never start its producer once the reader left, not even on a later read', async () => {
+    const { ch, state } = channel();
+    await ch.return();
+
+    await expect(ch.next()).resolves.toEqual({ value: undefined, done: true });
+    expect(state.started).toBe(0);
+  });
+
+  it('should give nothing after return, not even events queued before the end or a failure', async () => {
+    const ended = channel().ch;
+    void ended.next();
+    ended.push(1);
+    ended.push(2);
+    ended.end();
+    await ended.return();
+    await expect(ended.next()).resolves.toEqual({ value: undefined, done: true });
+
+    const failed = channel().ch;
+    void failed.next();
+    failed.push(1);
+    failed.push(2);
+    failed.fail(new Error('upstream broke'));
+    await failed.return();
+    await expect(failed.next()).resolves.toEqual({ value: undefined, done: true });
+  });
+
+  it('should fail the first of several waiting reads and end the others, the failure given once', async () => {
+    const { ch } = channel();
+    const first = ch.next();
+    const second = ch.next();
+    ch.fail(new Error('no route'));
+
+    await expect(first).rejects.toThrow('no route');
+    await expect(second).resolves.toEqual({ value: undefined, done: true });
+    await expect(ch.next()).resolves.toEqual({ value: undefined, done: true });
+  });
+
   it('should not call onLeave when the reader returns after the end', async () => {
     const { ch, state } = channel();
     void ch.next();

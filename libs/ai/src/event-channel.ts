@@ -21,7 +21,7 @@ export class EventChannel<T> implements AsyncIterableIterator<T> {
   private failure: unknown = undefined;
   private left = false;
 
-  /** `start` begins producing into the channel; it is called once, on the first `next()`. */
+  /** `start` begins producing into the channel; it is called once, on the first `next()` (never after `return()`). */
   constructor(private readonly start: (channel: EventChannel<T>) => void) {}
 
   /** Events pushed and not yet read. */
@@ -72,13 +72,19 @@ export class EventChannel<T> implements AsyncIterableIterator<T> {
       this.queue.length = 0;
       this.head = 0;
     }
-    for (const waiter of this.waiters.splice(0)) {
-      waiter.reject(err);
+    // As from a generator: the first waiting read gets the error, any other the end.
+    const [first, ...others] = this.waiters.splice(0);
+    if (first) {
+      this.failed = false;
+      first.reject(err);
+    }
+    for (const waiter of others) {
+      waiter.resolve({ value: undefined, done: true });
     }
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (!this.started) {
+    if (!this.started && !this.closed) {
       this.started = true;
       this.start(this);
     }
@@ -104,11 +110,13 @@ export class EventChannel<T> implements AsyncIterableIterator<T> {
   }
 
   return(): Promise<IteratorResult<T>> {
+    // After it, every read gets the end: what was queued (events, a failure) is not for anyone any more.
+    this.queue.length = 0;
+    this.head = 0;
+    this.failed = false;
     if (!this.closed) {
       this.left = true;
       this.closed = true;
-      this.queue.length = 0;
-      this.head = 0;
       for (const waiter of this.waiters.splice(0)) {
         waiter.resolve({ value: undefined, done: true });
       }
