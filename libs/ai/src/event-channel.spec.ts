@@ -72,6 +72,37 @@ describe(EventChannel.name, () => {
     expect(ch.backlog).toBe(0);
   });
 
+  it('should give nothing queued after its stop signal aborted, even after the end: the stop error, then the end', async () => {
+    const stop = new AbortController();
+    const ch = new EventChannel<number>(() => undefined, {
+      signal: stop.signal,
+      error: () => Object.assign(new Error('stopped'), { name: 'AbortError' }),
+    });
+    void ch.next();
+    ch.push(1);
+    ch.push(2);
+    ch.push(3);
+    ch.end();
+    await expect(ch.next()).resolves.toEqual({ value: 2, done: false });
+
+    stop.abort();
+
+    await expect(ch.next()).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(ch.next()).resolves.toEqual({ value: undefined, done: true });
+    expect(ch.backlog).toBe(0);
+  });
+
+  it('should end as usual after a stop once everything was read', async () => {
+    const stop = new AbortController();
+    const ch = new EventChannel<number>(() => undefined, { signal: stop.signal, error: () => new Error('stopped') });
+    void ch.next();
+    ch.push(1);
+    ch.end();
+    stop.abort();
+
+    await expect(ch.next()).resolves.toEqual({ value: undefined, done: true });
+  });
+
   it('should reject a waiting read when it fails', async () => {
     const { ch } = channel();
     const waiting = ch.next();

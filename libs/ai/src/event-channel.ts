@@ -5,7 +5,9 @@
  * crosses this for every token). Nothing is produced before the first `next()`. Events pushed ahead of the reader
  * queue up: `backlog` tells the producer how far ahead it is (it pauses its source) and `onDrain` is called when
  * the reader has taken them all. A reader that leaves early (`return()`, a `break` out of `for await`) calls
- * `onLeave` once, and everything pushed after that is dropped.
+ * `onLeave` once, and everything pushed after that is dropped. Once the `stop` signal aborted, the reader gets
+ * nothing more that was queued: its next read rejects with the stop's error (the producer, which stops on the same
+ * signal, may have ended the channel already with events still queued for a slow reader).
  */
 export class EventChannel<T> implements AsyncIterableIterator<T> {
   /** Called when the reader has taken every queued event and waits for more. */
@@ -22,7 +24,10 @@ export class EventChannel<T> implements AsyncIterableIterator<T> {
   private left = false;
 
   /** `start` begins producing into the channel; it is called once, on the first `next()` (never after `return()`). */
-  constructor(private readonly start: (channel: EventChannel<T>) => void) {}
+  constructor(
+    private readonly start: (channel: EventChannel<T>) => void,
+    private readonly stop?: { signal: AbortSignal; error: () => unknown },
+  ) {}
 
   /** Events pushed and not yet read. */
   get backlog(): number {
@@ -88,6 +93,9 @@ export class EventChannel<T> implements AsyncIterableIterator<T> {
       this.started = true;
       this.start(this);
     }
+    if (this.stop?.signal.aborted && (this.head < this.queue.length || this.failed)) {
+      this.stopNow(this.stop.error());
+    }
     if (this.head < this.queue.length) {
       const value = this.queue[this.head++];
       if (this.head === this.queue.length) {
@@ -107,6 +115,15 @@ export class EventChannel<T> implements AsyncIterableIterator<T> {
     const waiting = new Promise<IteratorResult<T>>((resolve, reject) => this.waiters.push({ resolve, reject }));
     this.onDrain?.();
     return waiting;
+  }
+
+  /** What is queued is dropped, and the next read gets `err` (the producer's later pushes and end are dropped). */
+  private stopNow(err: unknown): void {
+    this.queue.length = 0;
+    this.head = 0;
+    this.closed = true;
+    this.failed = true;
+    this.failure = err;
   }
 
   return(): Promise<IteratorResult<T>> {

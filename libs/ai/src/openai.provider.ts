@@ -102,6 +102,8 @@ export class OpenAiProvider extends ModelProvider {
   stream(request: CompletionRequest): AsyncIterable<CompletionEvent> {
     return new EventChannel<CompletionEvent>(
       (channel) => void this.attempts(request, channel).catch((err: unknown) => channel.fail(err)),
+      // Events already received are not delivered after a stop, also those still queued after the reply's end.
+      { signal: request.signal, error: () => new AbortError() },
     );
   }
 

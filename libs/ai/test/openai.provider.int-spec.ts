@@ -146,6 +146,22 @@ describe(OpenAiProvider.name, () => {
     await upstream.clientClosed(await received);
   });
 
+  it('should deliver nothing more after a stop, even when the whole reply was already received', async () => {
+    upstream.enqueue({ tokens: ['a', 'b', 'c', 'd', 'e'] });
+    const controller = new AbortController();
+    const received = upstream.nextRequest();
+    const events = provider().stream({ model: 'm', messages, signal: controller.signal })[Symbol.asyncIterator]();
+
+    expect(await events.next()).toEqual({ value: { type: 'delta', text: 'a' }, done: false });
+    // The reader is slow: the rest of the reply, [DONE] included, arrives before it reads again.
+    await upstream.settled(await received);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    controller.abort();
+
+    await expect(events.next()).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(events.next()).resolves.toEqual({ value: undefined, done: true });
+  });
+
   it('should end with an AbortError when stopped before the first token, and not retry', async () => {
     upstream.enqueue({ tokens: ['never'], latencyMs: 5_000 });
     const controller = new AbortController();
