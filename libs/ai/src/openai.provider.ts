@@ -2,7 +2,7 @@ import type { AppConfig, ModelQuirksOverride } from '@app/common';
 import type { TokenUsage } from '@app/persistence';
 import { Logger } from '@nestjs/common';
 import OpenAI from 'openai';
-import { AbortError, sleep } from './abort';
+import { AbortError } from './abort';
 import { type AdaptableParam, type ChatBody, chatBody, refusedParam } from './chat-request';
 import { isChatModelId, contextWindowOf, quirksOf } from './known-models';
 import { type CompletionEvent, type CompletionRequest, ModelProvider, type ModelInfo } from './model-provider';
@@ -112,6 +112,9 @@ export class OpenAiProvider extends ModelProvider {
     const { signal } = request;
     let adapted = false;
     for (let attempt = 0; ; attempt++) {
+      if (channel.abandoned) {
+        return; // the reader left during the retry delay: no request for no one
+      }
       if (signal.aborted) {
         channel.fail(new AbortError(), true);
         return;
@@ -146,12 +149,7 @@ export class OpenAiProvider extends ModelProvider {
         }
         const delay = failure.retryAfterMs ?? this.backoff(attempt);
         this.logger.debug(`Completion attempt ${attempt + 1} failed (${failure.summary}); retrying in ${delay} ms`);
-        try {
-          await sleep(delay, signal);
-        } catch {
-          channel.fail(new AbortError(), true);
-          return;
-        }
+        await retryDelay(delay, signal, channel);
       }
     }
   }
@@ -212,6 +210,8 @@ export class OpenAiProvider extends ModelProvider {
     // covers the headers, and it is set a little longer so that ours decides).
     const idle = new AbortController();
     const headersTimer = setTimeout(() => idle.abort(), this.timeoutMs);
+    // A reader leaving before the headers drops the request the same way (the caller then sees `abandoned`).
+    channel.onLeave = () => idle.abort();
     let response: Response;
     try {
       response = await this.create(body, AbortSignal.any([request.signal, idle.signal]));
@@ -219,6 +219,7 @@ export class OpenAiProvider extends ModelProvider {
       throw idle.signal.aborted && !request.signal.aborted ? new UpstreamTimeoutError() : err;
     } finally {
       clearTimeout(headersTimer);
+      channel.onLeave = null;
     }
     await new Promise<void>((resolve, reject) => {
       const sse = new SseReader();
@@ -343,6 +344,10 @@ export class OpenAiProvider extends ModelProvider {
         onAbort();
         return;
       }
+      if (channel.abandoned) {
+        settle(); // the reader left while the response was handed over
+        return;
+      }
       watchdog.waiting();
     });
   }
@@ -360,4 +365,19 @@ export class OpenAiProvider extends ModelProvider {
     const exponential = Math.min(MAX_RETRY_DELAY_MS, this.retryBaseDelayMs * 2 ** attempt);
     return Math.round(exponential * (0.8 + Math.random() * 0.4));
   }
+}
+
+/** Waits `ms` before the next attempt, or less when `signal` aborts or the reader leaves (the next turn sees which). */
+function retryDelay(ms: number, signal: AbortSignal, channel: EventChannel<CompletionEvent>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      channel.onLeave = null;
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    channel.onLeave = done;
+  });
 }

@@ -162,6 +162,57 @@ describe(OpenAiProvider.name, () => {
     await expect(events.next()).resolves.toEqual({ value: undefined, done: true });
   });
 
+  it('should close the upstream request when the reader leaves before the response headers', async () => {
+    upstream.enqueue({ tokens: ['a', 'b', 'c'], latencyMs: 300 });
+    const received = upstream.nextRequest();
+    const stream = provider().stream({ model: 'm', messages, signal: new AbortController().signal });
+    const events = stream[Symbol.asyncIterator]();
+    const pending = events.next();
+    const request = await received;
+
+    await events.return!();
+
+    await expect(pending).resolves.toEqual({ value: undefined, done: true });
+    expect((await upstream.settled(request)).state).toBe('client-closed');
+  });
+
+  it('should not retry when the reader left during the retry delay', async () => {
+    upstream.enqueue({ status: 500 }, { tokens: ['late'] });
+    const received = upstream.nextRequest();
+    const stream = provider({ retryBaseDelayMs: 300 }).stream({
+      model: 'm',
+      messages,
+      signal: new AbortController().signal,
+    });
+    const events = stream[Symbol.asyncIterator]();
+    const pending = events.next();
+    await upstream.settled(await received);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the 500 is in: the provider waits to retry
+
+    await events.return!();
+    await new Promise((resolve) => setTimeout(resolve, 500)); // longer than the delay (at most 360 ms)
+
+    await expect(pending).resolves.toEqual({ value: undefined, done: true });
+    expect(upstream.chatRequests).toHaveLength(1);
+  });
+
+  it('should end with an AbortError at once when stopped during the retry delay, and not retry', async () => {
+    upstream.enqueue({ status: 500 }, { tokens: ['late'] });
+    const controller = new AbortController();
+    const received = upstream.nextRequest();
+    const outcome = run(provider({ retryBaseDelayMs: 1_000 }), controller.signal);
+    await upstream.settled(await received);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const stoppedAt = performance.now();
+
+    controller.abort();
+    const { error } = await outcome;
+
+    expect((error as Error).name).toBe('AbortError');
+    expect(performance.now() - stoppedAt).toBeLessThan(200);
+    expect(upstream.chatRequests).toHaveLength(1);
+  });
+
   it('should end with an AbortError when stopped before the first token, and not retry', async () => {
     upstream.enqueue({ tokens: ['never'], latencyMs: 5_000 });
     const controller = new AbortController();
