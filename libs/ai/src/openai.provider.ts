@@ -1,5 +1,4 @@
 import type { AppConfig, ModelQuirksOverride } from '@app/common';
-import type { TokenUsage } from '@app/persistence';
 import { Logger } from '@nestjs/common';
 import OpenAI from 'openai';
 import { AbortError } from './abort';
@@ -8,15 +7,10 @@ import { isChatModelId, contextWindowOf, quirksOf } from './known-models';
 import { type CompletionEvent, type CompletionRequest, ModelProvider, type ModelInfo } from './model-provider';
 import { type FetchLike, nodeFetch } from './node-fetch';
 import { EventChannel } from './event-channel';
-import { type BodyFlow, flowBody, IdleWatchdog, listedWindow, nameOf, parseChunk, reasoningOf } from './openai-wire';
-import { SseReader } from './sse-reader';
+import { listedWindow, nameOf } from './openai-wire';
+import { StreamedReply } from './streamed-reply';
 import { TokenCounter } from './token-counter';
-import {
-  DescribedUpstreamError,
-  IncompleteStreamError,
-  UpstreamTimeoutError,
-  upstreamFailure,
-} from './upstream-failure';
+import { DescribedUpstreamError, UpstreamTimeoutError, upstreamFailure } from './upstream-failure';
 
 export interface OpenAiProviderOptions {
   /** Null: no `Authorization` header (a local Ollama or vLLM without auth). */
@@ -43,8 +37,6 @@ export interface OpenAiProviderOptions {
 
 const MAX_RETRY_DELAY_MS = 2_000;
 const SDK_TIMEOUT_MARGIN_MS = 1_000;
-/** Events read ahead of a slow reader before the body is paused. */
-const MAX_BACKLOG = 256;
 
 /**
  * The model provider for any OpenAI-compatible chat-completions API, on the official SDK. The SDK's own retries are
@@ -196,9 +188,8 @@ export class OpenAiProvider extends ModelProvider {
    * One request, its events pushed into `channel` as they arrive. Rejects with raw errors (mapped by the caller); an
    * abort of `request.signal` rejects too (the caller reports the stop); resolves when the reply is complete, or
    * quietly when the reader left. The SDK makes the request (auth, headers, status errors) over `nodeFetch` and hands
-   * over the raw response; its body flows into a lean SSE parser (SseReader) instead of the SDK's stream decoder and
-   * web streams, which cost a large share of the CPU under many concurrent streams. What the SDK's stream does is
-   * kept: `[DONE]` ends it, an `error` event or an `error` field is an APIError, malformed JSON a SyntaxError.
+   * over the raw response; its body is read by `StreamedReply` (a lean SSE parser on the body's chunks) instead of the
+   * SDK's stream decoder and web streams, which cost a large share of the CPU under many concurrent streams.
    */
   private async attempt(
     request: CompletionRequest,
@@ -221,135 +212,9 @@ export class OpenAiProvider extends ModelProvider {
       clearTimeout(headersTimer);
       channel.onLeave = null;
     }
-    await new Promise<void>((resolve, reject) => {
-      const sse = new SseReader();
-      // Armed only while the body flows, so a slow reader (the body paused) cannot cause a timeout.
-      const watchdog = new IdleWatchdog(this.timeoutMs, () => idle.abort());
-      let finished = false;
-      /** The body was read to its end, or to `[DONE]` (what follows is only the end of the response). */
-      let complete = false;
-      let settled = false;
-      let usage: TokenUsage | null = null;
-      let text = '';
-      let reasoning = '';
-      let flow: BodyFlow | null = null;
-      let paused = false;
-      const settle = (err?: unknown) => {
-        if (settled) {
-          return;
-        }
-        settled = true;
-        watchdog.stop();
-        request.signal.removeEventListener('abort', onAbort);
-        idle.signal.removeEventListener('abort', onIdle);
-        channel.onDrain = null;
-        channel.onLeave = null;
-        // Leaving early (a stop, the reader left, an error) closes the upstream connection; after `[DONE]` the end
-        // of the response is read, so that the connection is kept for the next request.
-        flow?.close(complete);
-        if (err === undefined) {
-          resolve();
-        } else {
-          reject(err);
-        }
-      };
-      /** The body ended (or reached `[DONE]`): complete after a finish reason, otherwise cut short. */
-      const ended = () => {
-        if (!finished) {
-          settle(idle.signal.aborted ? new UpstreamTimeoutError() : new IncompleteStreamError());
-          return;
-        }
-        channel.push({
-          type: 'usage',
-          usage: usage ?? this.tokenCounter.estimateUsage(request.messages, text, reasoning),
-        });
-        settle();
-      };
-      // A stop ends the stream at once: events already received and not yet read are not delivered after it.
-      const onAbort = () => {
-        channel.fail(new AbortError(), true);
-        settle(new AbortError());
-      };
-      // After the finish reason the reply is complete, and losing the usage chunk or [DONE] is not worth an error.
-      const onIdle = () => (finished ? ended() : settle(new UpstreamTimeoutError()));
-      const chunk = (bytes: Uint8Array) => {
-        watchdog.waiting();
-        try {
-          for (const event of sse.push(bytes)) {
-            if (event.data === '[DONE]') {
-              complete = true;
-              ended();
-              return;
-            }
-            const parsed = parseChunk(event, response.headers);
-            if (parsed.usage) {
-              usage = { promptTokens: parsed.usage.prompt_tokens, completionTokens: parsed.usage.completion_tokens };
-            }
-            const choice = parsed.choices?.[0];
-            if (choice?.finish_reason) {
-              finished = true;
-            }
-            const thinking = reasoningOf(choice?.delta);
-            if (thinking) {
-              reasoning += thinking;
-              progress.delivered = true;
-              channel.push({ type: 'reasoning', text: thinking });
-            }
-            const delta = choice?.delta?.content;
-            if (delta) {
-              text += delta;
-              progress.delivered = true;
-              channel.push({ type: 'delta', text: delta });
-            }
-            if (settled) {
-              return; // the reader stopped or left while taking an event
-            }
-          }
-        } catch (err) {
-          settle(err);
-          return;
-        }
-        if (channel.backlog >= MAX_BACKLOG) {
-          // The reader is behind: the upstream waits (TCP backpressure) instead of the events piling up here.
-          paused = true;
-          flow?.pause();
-          watchdog.idle();
-        }
-      };
-      flow = flowBody(response, {
-        chunk,
-        end: () => {
-          complete = true;
-          ended();
-        },
-        // An abort (a stop, our idle timer) is reported by its own listener.
-        error: (err) => (request.signal.aborted || idle.signal.aborted ? undefined : finished ? ended() : settle(err)),
-      });
-      if (!flow) {
-        settle(new IncompleteStreamError());
-        return;
-      }
-      const flowing = flow;
-      channel.onDrain = () => {
-        if (paused) {
-          paused = false;
-          flowing.resume();
-          watchdog.waiting();
-        }
-      };
-      channel.onLeave = () => settle();
-      request.signal.addEventListener('abort', onAbort, { once: true });
-      idle.signal.addEventListener('abort', onIdle, { once: true });
-      if (request.signal.aborted) {
-        onAbort();
-        return;
-      }
-      if (channel.abandoned) {
-        settle(); // the reader left while the response was handed over
-        return;
-      }
-      watchdog.waiting();
-    });
+    await new StreamedReply(response, request.signal, idle, channel, this.timeoutMs, progress, (text, reasoning) =>
+      this.tokenCounter.estimateUsage(request.messages, text, reasoning),
+    ).read();
   }
 
   private create(body: ChatBody, signal: AbortSignal): Promise<Response> {
