@@ -38,6 +38,19 @@ function toThread(row: ThreadRow): ThreadEntity {
 const COLUMNS =
   'id, owner_id, title, model, system_prompt, temperature, max_tokens, active_leaf_id, created_at, updated_at';
 
+/**
+ * The columns `update` may set, by patch field; `nullLeaves`: a null leaves the column as it is (the others are
+ * cleared by a null).
+ */
+const PATCHABLE: { field: keyof ThreadPatch; column: string; nullLeaves: boolean }[] = [
+  { field: 'title', column: 'title', nullLeaves: true },
+  { field: 'model', column: 'model', nullLeaves: true },
+  { field: 'systemPrompt', column: 'system_prompt', nullLeaves: true },
+  { field: 'temperature', column: 'temperature', nullLeaves: false },
+  { field: 'maxTokens', column: 'max_tokens', nullLeaves: false },
+  { field: 'activeLeafId', column: 'active_leaf_id', nullLeaves: false },
+];
+
 export class SqliteThreadRepository extends ThreadRepository {
   constructor(private readonly db: Db) {
     super();
@@ -172,31 +185,23 @@ export class SqliteThreadRepository extends ThreadRepository {
   }
 
   async update(scope: OwnerScope, id: string, patch: ThreadPatch): Promise<ThreadEntity | null> {
+    // Only the columns the patch sets: assigning the title, even its own value, re-indexes it (threads_fts_update
+    // fires on any UPDATE OF title), and that made every reply's move of the active leaf an FTS write.
+    const set = PATCHABLE.filter(
+      ({ field, nullLeaves }) => patch[field] !== undefined && !(nullLeaves && patch[field] === null),
+    );
+    const params: Record<string, unknown> = { id, owner: scope.ownerId, now: Date.now() };
+    for (const { field } of set) {
+      params[field] = patch[field];
+    }
+    const assignments = [
+      ...set.map(({ field, column }) => `${column} = @${field}`),
+      'updated_at = MAX(@now, updated_at + 1)',
+    ];
     const row = prepared(
       this.db,
-      `UPDATE threads SET
-         title = COALESCE(@title, title),
-         model = COALESCE(@model, model),
-         system_prompt = COALESCE(@systemPrompt, system_prompt),
-         temperature = CASE WHEN @setTemperature = 1 THEN @temperature ELSE temperature END,
-         max_tokens = CASE WHEN @setMaxTokens = 1 THEN @maxTokens ELSE max_tokens END,
-         active_leaf_id = CASE WHEN @setLeaf = 1 THEN @activeLeafId ELSE active_leaf_id END,
-         updated_at = MAX(@now, updated_at + 1)
-       WHERE id = @id AND owner_id = @owner RETURNING ${COLUMNS}`,
-    ).get({
-      id,
-      owner: scope.ownerId,
-      title: patch.title ?? null,
-      model: patch.model ?? null,
-      systemPrompt: patch.systemPrompt ?? null,
-      setTemperature: patch.temperature === undefined ? 0 : 1,
-      temperature: patch.temperature ?? null,
-      setMaxTokens: patch.maxTokens === undefined ? 0 : 1,
-      maxTokens: patch.maxTokens ?? null,
-      setLeaf: patch.activeLeafId === undefined ? 0 : 1,
-      activeLeafId: patch.activeLeafId ?? null,
-      now: Date.now(),
-    }) as ThreadRow | undefined;
+      `UPDATE threads SET ${assignments.join(', ')} WHERE id = @id AND owner_id = @owner RETURNING ${COLUMNS}`,
+    ).get(params) as ThreadRow | undefined;
     return row ? toThread(row) : null;
   }
 
