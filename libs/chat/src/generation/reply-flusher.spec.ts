@@ -1,16 +1,22 @@
 import { jest } from '@jest/globals';
 import { type MessageRepository, ownerScope, type ReplyProgress } from '@app/persistence';
-import { FLUSH_INTERVAL_MS, type FlushableReply, ReplyFlusher } from './reply-flusher';
+import { FLUSH_CHUNK, FLUSH_INTERVAL_MS, type FlushableReply, ReplyFlusher } from './reply-flusher';
 
 /** Records each batch; `hold` keeps the next write pending until released. */
 class RecordingMessages {
   batches: ReplyProgress[][] = [];
+  /** For each write: whether an immediate queued during the previous write had run (the event loop turned). */
+  turnedBefore: boolean[] = [];
+  private turned = false;
   failNext = false;
   private held: (() => void) | null = null;
   holdNext = false;
 
   async saveProgress(items: readonly ReplyProgress[]): Promise<void> {
     this.batches.push([...items]);
+    this.turnedBefore.push(this.turned);
+    this.turned = false;
+    setImmediate(() => (this.turned = true));
     if (this.failNext) {
       this.failNext = false;
       throw new Error('disk full');
@@ -137,5 +143,22 @@ describe('ReplyFlusher', () => {
 
     expect(messages.batches.map((b) => b.map((p) => p.content))).toEqual([['one'], ['one two']]);
     await expect(flusher.settle(reply)).resolves.toBeUndefined();
+  });
+
+  it('should write a flush of many replies in parts of FLUSH_CHUNK, the event loop turning between them', async () => {
+    jest.useRealTimers();
+    flusher = new ReplyFlusher(messages as unknown as MessageRepository);
+    const replies = Array.from({ length: FLUSH_CHUNK * 2 + 5 }, (_, i) => new Reply(`r${i}`));
+    for (const reply of replies) {
+      reply.grow('x');
+      flusher.dirty(reply);
+    }
+    messages.failNext = true; // the first part fails: the others are still written
+    await new Promise((resolve) => setTimeout(resolve, FLUSH_INTERVAL_MS + 20));
+    await flusher.settle(replies[0]);
+
+    expect(messages.batches.map((b) => b.length)).toEqual([FLUSH_CHUNK, FLUSH_CHUNK, 5]);
+    expect(messages.batches.flat().map((p) => p.id)).toEqual(replies.map((r) => r.id));
+    expect(messages.turnedBefore.slice(1)).toEqual([true, true]);
   });
 });
