@@ -5,8 +5,10 @@ import { startEventStream } from './event-stream';
 import type { Started } from '../generation/started';
 import type { ReplyFollower } from '../generation/reply-follower';
 
+const frame = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+
 function write(res: Response, event: string, data: unknown): void {
-  res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  res.write(frame(event, data));
 }
 
 /**
@@ -23,8 +25,7 @@ export async function streamReply(
   follower: ReplyFollower,
   pingIntervalMs: number,
 ): Promise<void> {
-  startEventStream(res);
-  write(res, 'message', toMessageView(started.userMessage));
+  startEventStream(res, frame('message', toMessageView(started.userMessage)));
 
   const heartbeat = setInterval(() => res.write(': ping\n\n'), pingIntervalMs);
   let detach: (() => void) | null = null;
