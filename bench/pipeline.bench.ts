@@ -14,7 +14,8 @@
  *     the embedded database (the searched user owns 20,000 threads, ~200k messages).
  *
  * BENCH_QUICK=1 runs a reduced version (for checking the benchmark itself, not for figures); BENCH_ONLY=streaming
- * runs only 1 and 2 (the latency figures), without the database parts; BENCH_ONLY=listing only 4 (with search).
+ * runs only 1 and 2 (the latency figures), without the database parts; BENCH_ONLY=writes only 3; BENCH_ONLY=listing
+ * only 4 (with search).
  */
 import Database from 'better-sqlite3';
 import { loadavg } from 'node:os';
@@ -42,6 +43,7 @@ import { type Arrival, benchPrompt, benchTokens, tokenDelays } from './support/t
 const QUICK = process.env.BENCH_QUICK === '1';
 const STREAMING_ONLY = process.env.BENCH_ONLY === 'streaming';
 const LISTING_ONLY = process.env.BENCH_ONLY === 'listing';
+const WRITES_ONLY = process.env.BENCH_ONLY === 'writes';
 /**
  * Sends of each kind before the 1-stream TTFT is measured: V8 optimizes a function only after many calls, and 10
  * sends left the server's hot path unoptimized (4.0 ms of server CPU per send against 2.5 ms after 300; the
@@ -764,6 +766,11 @@ async function main(cleanups: Cleanups): Promise<void> {
   const { token } = await api.signup('bench-pipeline@bench.local');
   const sdk = new OpenAI({ apiKey: 'x', baseURL: upstream.baseUrl, maxRetries: 0 });
 
+  if (WRITES_ONLY) {
+    await server.stop();
+    printTable('Database writes', await databaseWrites(upstream));
+    return;
+  }
   if (LISTING_ONLY) {
     await server.stop();
     printTable('Listing, paging and search in a large embedded database', await listingAndPaging(upstream));

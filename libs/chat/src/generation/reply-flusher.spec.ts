@@ -131,6 +131,22 @@ describe('ReplyFlusher', () => {
     ).toEqual(['partial']);
   });
 
+  it('should give the next reply a full interval when the last dirty one settled', async () => {
+    const first = new Reply('first');
+    first.grow('one');
+    flusher.dirty(first);
+    await jest.advanceTimersByTimeAsync(FLUSH_INTERVAL_MS / 2);
+    await flusher.settle(first); // it ends before the flush: its final write is its own
+
+    const next = new Reply('next');
+    next.grow('two');
+    flusher.dirty(next);
+    await jest.advanceTimersByTimeAsync(FLUSH_INTERVAL_MS - 1);
+    expect(messages.batches).toHaveLength(0);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(messages.batches.map((b) => b.map((p) => p.id))).toEqual([['next']]);
+  });
+
   it('should go on flushing after a failed write', async () => {
     const reply = new Reply('a');
     messages.failNext = true;

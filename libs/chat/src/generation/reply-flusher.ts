@@ -43,6 +43,11 @@ export class ReplyFlusher {
   /** The reply is ending: no more flushes of it; resolves once the batches under way (that may hold it) are written. */
   async settle(reply: FlushableReply): Promise<void> {
     this.dirtyReplies.delete(reply);
+    if (this.dirtyReplies.size === 0 && this.timer) {
+      // Nothing left to write: the next reply starts a full interval of its own, not the rest of this one's.
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
     if (this.pending > 0) {
       await this.writing;
     }
