@@ -338,6 +338,7 @@ async function openAiTtft(api: Api, token: string, sdk: OpenAI, upstream: Upstre
   for (let i = 0; i < 10 + WARM_SENDS; i++) {
     await directStream(warm[i % warm.length], 8, 2, 'v');
   }
+  await directStream(v1, 8, 2, 'v'); // the measured key's own connection and key lookup, untimed
   log(`TTFT through /v1 at 1 stream: ${n} samples each`);
   const since = await lastUpstreamId(upstream);
   const through: Sample[] = [];

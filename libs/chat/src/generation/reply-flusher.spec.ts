@@ -11,6 +11,8 @@ class RecordingMessages {
   failNext = false;
   private held: (() => void) | null = null;
   holdNext = false;
+  /** Holds the write with this number (1 = the first), like holdNext. */
+  holdCall: number | null = null;
 
   async saveProgress(items: readonly ReplyProgress[]): Promise<void> {
     this.batches.push([...items]);
@@ -21,7 +23,7 @@ class RecordingMessages {
       this.failNext = false;
       throw new Error('disk full');
     }
-    if (this.holdNext) {
+    if (this.holdNext || this.holdCall === this.batches.length) {
       this.holdNext = false;
       await new Promise<void>((resolve) => (this.held = resolve));
     }
@@ -176,5 +178,26 @@ describe('ReplyFlusher', () => {
     expect(messages.batches.map((b) => b.length)).toEqual([FLUSH_CHUNK, FLUSH_CHUNK, 5]);
     expect(messages.batches.flat().map((p) => p.id)).toEqual(replies.map((r) => r.id));
     expect(messages.turnedBefore.slice(1)).toEqual([true, true]);
+  });
+
+  it('should make settle of a reply in the last part wait for that part', async () => {
+    jest.useRealTimers();
+    flusher = new ReplyFlusher(messages as unknown as MessageRepository);
+    const replies = Array.from({ length: FLUSH_CHUNK + 1 }, (_, i) => new Reply(`r${i}`));
+    for (const reply of replies) {
+      reply.grow('x');
+      flusher.dirty(reply);
+    }
+    messages.holdCall = 2; // the part holding the last reply
+    await new Promise((resolve) => setTimeout(resolve, FLUSH_INTERVAL_MS + 20));
+    expect(messages.batches.map((b) => b.length)).toEqual([FLUSH_CHUNK, 1]);
+
+    let settled = false;
+    const settling = flusher.settle(replies[FLUSH_CHUNK]).then(() => (settled = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    messages.release();
+    await settling;
+    expect(settled).toBe(true);
   });
 });

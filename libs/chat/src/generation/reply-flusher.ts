@@ -67,7 +67,10 @@ export class ReplyFlusher {
       return;
     }
     this.pending += 1;
-    this.writing = this.writing.then(() => this.save(items)).finally(() => (this.pending -= 1));
+    this.writing = this.writing
+      .then(() => this.save(items))
+      .catch(() => undefined) // save logs each part's failure; nothing may reject the chain settle() waits on
+      .finally(() => (this.pending -= 1));
   }
 
   /** Writes `items` FLUSH_CHUNK at a time, a turn of the event loop apart; a part that fails leaves the others. */
