@@ -30,11 +30,15 @@ export async function streamReply(
   const heartbeat = setInterval(() => res.write(': ping\n\n'), pingIntervalMs);
   let detach: (() => void) | null = null;
   let closed = false;
-  res.on('close', () => {
+  const onClose = () => {
     closed = true;
     clearInterval(heartbeat);
     detach?.();
-  });
+  };
+  res.on('close', onClose);
+  if (res.destroyed) {
+    onClose(); // the client left while the send was admitted: its 'close' has fired already
+  }
   ({ detach } = await follower.attach(
     ownerId,
     started,
