@@ -20,8 +20,8 @@ export interface FlushableReply {
  * Writes the growing text of every reply generating in this process in one batch every FLUSH_INTERVAL_MS
  * (`MessageRepository.saveProgress`: one SQLite transaction, one MongoDB bulk write, per FLUSH_CHUNK replies),
  * instead of one statement per reply on a timer of its own: with 100 replies streaming, 8 commits a second instead
- * of 400. A reply with text not
- * written yet says so (`dirty`); one that ends leaves (`settle`) before its final write, which thereby comes last.
+ * of 400. A reply with text not written yet says so (`dirty`); one that ends leaves (`settle`) before its final
+ * write, which thereby comes last.
  */
 @Injectable()
 export class ReplyFlusher {
