@@ -1,4 +1,4 @@
-import { EventChannel } from './event-channel';
+import { consume, EventChannel } from './event-channel';
 
 /** A channel whose producer is driven by the test: `started` tells when the first read started it. */
 function channel() {
@@ -183,5 +183,127 @@ describe(EventChannel.name, () => {
 
     expect(state.leaves).toBe(0);
     expect(ch.abandoned).toBe(false);
+  });
+
+  describe('listen', () => {
+    it('should start the producer, hand over the queued events first, then each push synchronously, in order', async () => {
+      const { ch, state } = channel();
+      void ch.next().then(() => undefined); // the first read starts the producer and takes 0
+      ch.push(0);
+      ch.push(1);
+      ch.push(2); // queued ahead of the listener
+      await Promise.resolve();
+      const seen: number[] = [];
+
+      const listening = ch.listen((n) => void seen.push(n));
+      expect(seen).toEqual([1, 2]);
+      ch.push(3);
+      expect(seen).toEqual([1, 2, 3]); // no promise in between: taken during the push
+      ch.end();
+      ch.push(4);
+
+      await expect(listening).resolves.toBeUndefined();
+      expect(seen).toEqual([1, 2, 3]);
+      expect(state.started).toBe(1);
+      expect(ch.backlog).toBe(0);
+    });
+
+    it('should tell a producer paused for its backlog to go on once the listener has taken the queue', () => {
+      const { ch, state } = channel();
+      void ch.next();
+      ch.push(0);
+      ch.push(1);
+      const drains = state.drains;
+
+      void ch.listen(() => undefined);
+
+      expect(ch.backlog).toBe(0);
+      expect(state.drains).toBe(drains + 1);
+    });
+
+    it('should reject with the failure after the events before it, and with a stop error at once', async () => {
+      const { ch } = channel();
+      const seen: number[] = [];
+      const listening = ch.listen((n) => void seen.push(n));
+      ch.push(1);
+      ch.fail(new Error('upstream broke'));
+      await expect(listening).rejects.toThrow('upstream broke');
+      expect(seen).toEqual([1]);
+
+      const stop = new AbortController();
+      const stopped = new EventChannel<number>(() => undefined, {
+        signal: stop.signal,
+        error: () => Object.assign(new Error('stopped'), { name: 'AbortError' }),
+      });
+      void stopped.next();
+      stopped.push(1);
+      stopped.push(2);
+      stopped.end();
+      stop.abort();
+      const late: number[] = [];
+      await expect(stopped.listen((n) => void late.push(n))).rejects.toMatchObject({ name: 'AbortError' });
+      expect(late).toEqual([]); // queued before the stop, not delivered after it
+    });
+
+    it('should leave when the listener returns false or throws: the producer told once, later pushes dropped', async () => {
+      const { ch, state } = channel();
+      const seen: number[] = [];
+      const listening = ch.listen((n) => {
+        seen.push(n);
+        return n < 2;
+      });
+      ch.push(1);
+      ch.push(2);
+      ch.push(3);
+      await expect(listening).resolves.toBeUndefined();
+      expect(seen).toEqual([1, 2]);
+      expect(state.leaves).toBe(1);
+      expect(ch.abandoned).toBe(true);
+
+      const broken = channel();
+      const failing = broken.ch.listen(() => {
+        throw new Error('listener broke');
+      });
+      broken.ch.push(1);
+      await expect(failing).rejects.toThrow('listener broke');
+      expect(broken.state.leaves).toBe(1);
+    });
+  });
+
+  describe('consume', () => {
+    async function* generated(values: number[], closed: { done: boolean }) {
+      try {
+        yield* values;
+      } finally {
+        closed.done = true;
+      }
+    }
+
+    it('should listen to a channel, and iterate any other async iterable with the semantics of for await', async () => {
+      const { ch } = channel();
+      const fromChannel: number[] = [];
+      const consuming = consume(ch, (n) => void fromChannel.push(n));
+      ch.push(1);
+      expect(fromChannel).toEqual([1]);
+      ch.end();
+      await consuming;
+
+      const closed = { done: false };
+      const fromGenerator: number[] = [];
+      await consume(generated([1, 2, 3, 4], closed), (n) => {
+        fromGenerator.push(n);
+        return n < 3;
+      });
+      expect(fromGenerator).toEqual([1, 2, 3]);
+      expect(closed.done).toBe(true); // stopping early returned the iterator, as a break does
+
+      const thrown = { done: false };
+      await expect(
+        consume(generated([1, 2], thrown), () => {
+          throw new Error('listener broke');
+        }),
+      ).rejects.toThrow('listener broke');
+      expect(thrown.done).toBe(true);
+    });
   });
 });

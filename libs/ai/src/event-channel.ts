@@ -9,7 +9,7 @@
  * nothing more that was queued: its next read rejects with the stop's error (the producer, which stops on the same
  * signal, may have ended the channel already with events still queued for a slow reader).
  */
-export class EventChannel<T> implements AsyncIterableIterator<T> {
+export class EventChannel<T> implements AsyncIterableIterator<T>, Listenable<T> {
   /** Called when the reader has taken every queued event and waits for more. */
   onDrain: (() => void) | null = null;
   /** Called once when the reader leaves before the end. */
@@ -22,6 +22,12 @@ export class EventChannel<T> implements AsyncIterableIterator<T> {
   private failed = false;
   private failure: unknown = undefined;
   private left = false;
+  /** The reader that takes the events as they are pushed (`listen`), instead of through `next()`. */
+  private listener: {
+    take: (value: T) => boolean | void;
+    resolve: () => void;
+    reject: (err: unknown) => void;
+  } | null = null;
 
   /** `start` begins producing into the channel; it is called once, on the first `next()` (never after `return()`). */
   constructor(
@@ -43,6 +49,10 @@ export class EventChannel<T> implements AsyncIterableIterator<T> {
     if (this.closed) {
       return;
     }
+    if (this.listener) {
+      this.deliver(this.listener, value);
+      return;
+    }
     const waiter = this.waiters.shift();
     if (waiter) {
       waiter.resolve({ value, done: false });
@@ -60,6 +70,7 @@ export class EventChannel<T> implements AsyncIterableIterator<T> {
     for (const waiter of this.waiters.splice(0)) {
       waiter.resolve({ value: undefined, done: true });
     }
+    this.unlisten()?.resolve();
   }
 
   /**
@@ -76,6 +87,12 @@ export class EventChannel<T> implements AsyncIterableIterator<T> {
     if (dropQueued) {
       this.queue.length = 0;
       this.head = 0;
+    }
+    const listener = this.unlisten();
+    if (listener) {
+      this.failed = false;
+      listener.reject(err);
+      return;
     }
     // As from a generator: the first waiting read gets the error, any other the end.
     const [first, ...others] = this.waiters.splice(0);
@@ -141,10 +158,113 @@ export class EventChannel<T> implements AsyncIterableIterator<T> {
       this.onLeave = null;
       leave?.();
     }
+    this.unlisten()?.resolve();
     return Promise.resolve({ value: undefined, done: true });
+  }
+
+  /**
+   * Takes the events as they come instead of through `next()`: `take` is called with each queued event at once,
+   * then with each push, synchronously and in order, with no promise per event. `take` returning false (or
+   * throwing) leaves, as `return()` does. Resolves at the end; rejects with the failure (a stop's error at once, as
+   * `next()` would), or with what `take` threw. Not to be called while a `next()` waits.
+   */
+  listen(take: (value: T) => boolean | void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (!this.started && !this.closed) {
+        this.started = true;
+        this.start(this);
+      }
+      if (this.stop?.signal.aborted && (this.head < this.queue.length || this.failed)) {
+        this.stopNow(this.stop.error());
+      }
+      const listener = { take, resolve, reject };
+      this.listener = listener;
+      while (this.head < this.queue.length && this.listener === listener) {
+        const value = this.queue[this.head++];
+        this.deliver(listener, value);
+      }
+      this.queue.length = 0;
+      this.head = 0;
+      if (this.listener !== listener) {
+        return; // it left while taking the queue
+      }
+      if (!this.closed) {
+        this.onDrain?.(); // it waits for pushes: a producer paused for a backlog goes on
+        return;
+      }
+      this.listener = null;
+      if (this.failed) {
+        this.failed = false;
+        reject(this.failure);
+      } else {
+        resolve();
+      }
+    });
+  }
+
+  private deliver(listener: NonNullable<EventChannel<T>['listener']>, value: T): void {
+    let more: boolean;
+    try {
+      more = listener.take(value) !== false;
+    } catch (err) {
+      this.listener = null;
+      void this.return();
+      listener.reject(err);
+      return;
+    }
+    if (!more) {
+      void this.return();
+    }
+  }
+
+  /** Ends listening: the listener, if there was one. */
+  private unlisten(): NonNullable<EventChannel<T>['listener']> | null {
+    const listener = this.listener;
+    this.listener = null;
+    return listener;
   }
 
   [Symbol.asyncIterator](): this {
     return this;
+  }
+}
+
+/** A source of events that can hand them to a callback as they come (`EventChannel.listen`). */
+export interface Listenable<T> {
+  listen(take: (value: T) => boolean | void): Promise<void>;
+}
+
+/**
+ * Takes every event of `source` with `take` (false from it stops, as a `break` out of `for await` does): through
+ * `listen` when the source (or its iterator) has it, one synchronous call per event; otherwise with `for await`'s
+ * semantics (the iterator's `return()` when `take` stops or throws).
+ */
+export async function consume<T>(
+  source: AsyncIterable<T> & Partial<Listenable<T>>,
+  take: (value: T) => boolean | void,
+): Promise<void> {
+  if (typeof source.listen === 'function') {
+    return source.listen(take);
+  }
+  const iterator = source[Symbol.asyncIterator]() as AsyncIterator<T> & Partial<Listenable<T>>;
+  if (typeof iterator.listen === 'function') {
+    return iterator.listen(take);
+  }
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) {
+      return;
+    }
+    let more: boolean;
+    try {
+      more = take(next.value) !== false;
+    } catch (err) {
+      await iterator.return?.();
+      throw err;
+    }
+    if (!more) {
+      await iterator.return?.();
+      return;
+    }
   }
 }

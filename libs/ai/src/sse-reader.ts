@@ -1,3 +1,5 @@
+import { StringDecoder } from 'node:string_decoder';
+
 /** One Server-Sent Event: its `event` field (null when absent) and its `data` lines joined with `\n`. */
 export interface ServerSentEvent {
   event: string | null;
@@ -13,16 +15,17 @@ export interface ServerSentEvent {
  * SSE standard says).
  */
 export class SseReader {
-  private readonly decoder = new TextDecoder();
+  private readonly decoder = new StringDecoder('utf8');
   private buffer = '';
-  private data: string[] = [];
+  /** The event's data so far (its lines joined with `\n`), null before its first data line. */
+  private data: string | null = null;
   private event: string | null = null;
   /** The last chunk ended with CR: an LF starting the next one belongs to that line end. */
   private pendingCr = false;
 
   /** The events completed by this chunk, in order. */
   push(chunk: Uint8Array): ServerSentEvent[] {
-    let text = this.decoder.decode(chunk, { stream: true });
+    let text = this.decoder.write(chunk);
     if (text === '') {
       return []; // an empty chunk, or part of a character: nothing changes (an LF may still follow a CR)
     }
@@ -72,11 +75,16 @@ export class SseReader {
 
   private line(line: string, events: ServerSentEvent[]): void {
     if (line === '') {
-      if (this.data.length > 0) {
-        events.push({ event: this.event, data: this.data.join('\n') });
+      if (this.data !== null) {
+        events.push({ event: this.event, data: this.data });
       }
-      this.data = [];
+      this.data = null;
       this.event = null;
+      return;
+    }
+    if (line.startsWith('data: ')) {
+      // The usual line, by far: no field parsing.
+      this.addData(line.slice(6));
       return;
     }
     if (line.charCodeAt(0) === 58 /* : */) {
@@ -89,9 +97,13 @@ export class SseReader {
       value = value.slice(1);
     }
     if (field === 'data') {
-      this.data.push(value);
+      this.addData(value);
     } else if (field === 'event') {
       this.event = value;
     }
+  }
+
+  private addData(value: string): void {
+    this.data = this.data === null ? value : `${this.data}\n${value}`;
   }
 }

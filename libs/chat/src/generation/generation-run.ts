@@ -1,5 +1,5 @@
 import { AppError, type ErrorCode } from '@app/common';
-import type { ChatTurn, ModelProvider } from '@app/ai';
+import { type ChatTurn, consume, type ModelProvider } from '@app/ai';
 import {
   type MessageRepository,
   type MessageEntity,
@@ -156,19 +156,19 @@ export class GenerationRun implements FlushableReply {
         signal: this.abort.signal,
       });
     try {
-      streaming: for await (const event of events) {
+      // One synchronous call per event where the provider's stream allows it (no promise per token); false stops
+      // reading, which makes the provider close the upstream request.
+      await consume(events, (event) => {
         switch (event.type) {
           case 'delta':
           case 'reasoning':
-            if (!this.onDelta(event.text, event.type === 'delta' ? 'content' : 'reasoning')) {
-              break streaming; // leaving the loop makes the provider close the upstream request
-            }
-            break;
+            return this.onDelta(event.text, event.type === 'delta' ? 'content' : 'reasoning');
           case 'usage':
             this.usage = event.usage;
-            break;
+            return true;
         }
-      }
+        return true;
+      });
     } catch (err) {
       if (!this.abort.signal.aborted) {
         error = err instanceof AppError ? err : new AppError('upstream_error', 'The model provider failed');
