@@ -240,12 +240,13 @@ export interface Listenable<T> {
  * semantics (the iterator's `return()` when `take` stops or throws).
  */
 export async function consume<T>(
-  source: AsyncIterable<T> & Partial<Listenable<T>>,
+  source: AsyncIterable<T> | Listenable<T>,
   take: (value: T) => boolean | void,
 ): Promise<void> {
-  if (typeof source.listen === 'function') {
+  if ('listen' in source && typeof source.listen === 'function') {
     return source.listen(take);
   }
+  source = source as AsyncIterable<T>;
   const iterator = source[Symbol.asyncIterator]() as AsyncIterator<T> & Partial<Listenable<T>>;
   if (typeof iterator.listen === 'function') {
     return iterator.listen(take);

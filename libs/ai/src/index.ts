@@ -10,4 +10,4 @@ export * from './provider-registry';
 export * from './routed.provider';
 export * from './title-generator';
 export * from './token-counter';
-export { consume, type Listenable } from './event-channel';
+export { consume, EventChannel, type Listenable } from './event-channel';

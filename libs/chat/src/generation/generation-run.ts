@@ -78,6 +78,12 @@ export class GenerationRun implements FlushableReply {
   private emitQueued = false;
   private emitTimer: NodeJS.Timeout | null = null;
   private readonly emitInTurn = (): void => this.emitPending();
+  /** The first text's emit (see `scheduleEmit`); emitted already when the kind changed or the stream ended first. */
+  private readonly firstEmit = (): void => {
+    if (this.emitQueued && this.seq === 0) {
+      this.emitPending();
+    }
+  };
   /** The window's end joins the turn's pass too: its held text goes out with the other replies'. */
   private readonly queueEmit = (): void => {
     this.emitTimer = null;
@@ -241,6 +247,14 @@ export class GenerationRun implements FlushableReply {
 
   private scheduleEmit(): void {
     if (this.emitQueued || this.emitTimer) {
+      return;
+    }
+    if (this.seq === 0) {
+      // The reply's first text goes out at the end of the callback that brought it (with whatever else that
+      // callback brought), not in the turn's shared pass, which waits for the loop's check phase: it is the time to
+      // first token.
+      this.emitQueued = true;
+      process.nextTick(this.firstEmit);
       return;
     }
     const wait = this.lastEmitAt + (this.input.coalesceMs ?? 0) - performance.now();

@@ -43,8 +43,11 @@ describe('streamReply', () => {
       local: null,
     };
     let writes = 0;
+    let received!: () => void;
+    const arrived = new Promise<void>((resolve) => (received = resolve));
     const streamed = new Promise<void>((resolve, reject) => {
       server = createServer((req, res) => {
+        received();
         // The send is still being admitted when the client goes away; the reply is streamed to it afterwards.
         req.socket.once('close', () =>
           setTimeout(() => {
@@ -64,7 +67,9 @@ describe('streamReply', () => {
     const client = request({ port: (server.address() as AddressInfo).port, method: 'POST' });
     client.on('error', () => undefined);
     client.write('{}');
-    setTimeout(() => client.destroy(), 20);
+    // The client leaves once the server has its request (a fixed delay could come before it on a loaded machine).
+    await arrived;
+    client.destroy();
     await streamed;
 
     expect(detach).toHaveBeenCalledTimes(1);
