@@ -270,6 +270,25 @@ describe(EventChannel.name, () => {
     });
   });
 
+  it('should keep the order when the listener itself causes a push, while taking the queue or a push', async () => {
+    const { ch } = channel();
+    void ch.next();
+    ch.push(0);
+    ch.push(1);
+    ch.push(2);
+    const seen: number[] = [];
+
+    void ch.listen((n) => {
+      seen.push(n);
+      if (n === 1 || n === 3) {
+        ch.push(n * 10);
+      }
+    });
+    ch.push(3);
+
+    expect(seen).toEqual([1, 2, 10, 3, 30]);
+  });
+
   describe('consume', () => {
     async function* generated(values: number[], closed: { done: boolean }) {
       try {
@@ -296,6 +315,26 @@ describe(EventChannel.name, () => {
       });
       expect(fromGenerator).toEqual([1, 2, 3]);
       expect(closed.done).toBe(true); // stopping early returned the iterator, as a break does
+
+      const listenable = channel().ch;
+      const viaIterator: number[] = [];
+      const consumingIterator = consume({ [Symbol.asyncIterator]: () => listenable }, (n) => void viaIterator.push(n));
+      listenable.push(7);
+      expect(viaIterator).toEqual([7]); // an iterator that can be listened to is listened to
+      listenable.end();
+      await consumingIterator;
+
+      const failingReturn = {
+        [Symbol.asyncIterator]: () => ({
+          next: async () => ({ value: 1, done: false }),
+          return: async () => Promise.reject(new Error('return broke')),
+        }),
+      };
+      await expect(
+        consume(failingReturn, () => {
+          throw new Error('listener broke');
+        }),
+      ).rejects.toThrow('listener broke'); // what take threw, not what return() threw, as with for await
 
       const thrown = { done: false };
       await expect(

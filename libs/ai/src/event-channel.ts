@@ -22,6 +22,8 @@ export class EventChannel<T> implements AsyncIterableIterator<T>, Listenable<T> 
   private failed = false;
   private failure: unknown = undefined;
   private left = false;
+  /** A listener's `take` is running (a push meanwhile queues, so that events keep their order). */
+  private delivering = false;
   /** The reader that takes the events as they are pushed (`listen`), instead of through `next()`. */
   private listener: {
     take: (value: T) => boolean | void;
@@ -50,7 +52,10 @@ export class EventChannel<T> implements AsyncIterableIterator<T>, Listenable<T> 
       return;
     }
     if (this.listener) {
-      this.deliver(this.listener, value);
+      this.queue.push(value);
+      if (!this.delivering) {
+        this.drainTo(this.listener); // pushed from inside `take`, it waits for the loop already delivering
+      }
       return;
     }
     const waiter = this.waiters.shift();
@@ -179,12 +184,7 @@ export class EventChannel<T> implements AsyncIterableIterator<T>, Listenable<T> 
       }
       const listener = { take, resolve, reject };
       this.listener = listener;
-      while (this.head < this.queue.length && this.listener === listener) {
-        const value = this.queue[this.head++];
-        this.deliver(listener, value);
-      }
-      this.queue.length = 0;
-      this.head = 0;
+      this.drainTo(listener);
       if (this.listener !== listener) {
         return; // it left while taking the queue
       }
@@ -200,6 +200,33 @@ export class EventChannel<T> implements AsyncIterableIterator<T>, Listenable<T> 
         resolve();
       }
     });
+  }
+
+  /**
+   * Starts the producer without reading: what it pushes queues up (counted in `backlog`, so that it pauses) until
+   * a reader comes. For a source to be under way before its reader is ready.
+   */
+  prime(): void {
+    if (!this.started && !this.closed) {
+      this.started = true;
+      this.start(this);
+    }
+  }
+
+  /** Delivers the queue to `listener`, in order, also what `take` itself pushes meanwhile; stops if it leaves. */
+  private drainTo(listener: NonNullable<EventChannel<T>['listener']>): void {
+    this.delivering = true;
+    try {
+      while (this.head < this.queue.length && this.listener === listener) {
+        this.deliver(listener, this.queue[this.head++]);
+      }
+    } finally {
+      this.delivering = false;
+    }
+    if (this.head >= this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    }
   }
 
   private deliver(listener: NonNullable<EventChannel<T>['listener']>, value: T): void {
@@ -260,7 +287,8 @@ export async function consume<T>(
     try {
       more = take(next.value) !== false;
     } catch (err) {
-      await iterator.return?.();
+      // As `for await`: the iterator is closed, and what `take` threw is what the caller gets.
+      await iterator.return?.()?.catch(() => undefined);
       throw err;
     }
     if (!more) {

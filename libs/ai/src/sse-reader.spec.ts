@@ -40,6 +40,15 @@ describe('SseReader', () => {
     ]);
   });
 
+  it('should drop a byte order mark at the start of the stream, even cut in two, and only there', () => {
+    const stream = '\uFEFFdata: first\n\ndata: \uFEFFsecond\n\n';
+    expect(read(stream)).toEqual([
+      { event: null, data: 'first' },
+      { event: null, data: '\uFEFFsecond' },
+    ]);
+    expect(read(stream, [1, 2])).toEqual(read(stream));
+  });
+
   it('should dispatch nothing for an event without data, and drop an unfinished one at the end', () => {
     expect(read('event: ping\n\ndata: complete\n\ndata: cut off')).toEqual([{ event: null, data: 'complete' }]);
   });

@@ -22,12 +22,20 @@ export class SseReader {
   private event: string | null = null;
   /** The last chunk ended with CR: an LF starting the next one belongs to that line end. */
   private pendingCr = false;
+  /** No text yet: a byte order mark starting the stream is dropped (as the SSE standard says). */
+  private atStart = true;
 
   /** The events completed by this chunk, in order. */
   push(chunk: Uint8Array): ServerSentEvent[] {
     let text = this.decoder.write(chunk);
     if (text === '') {
       return []; // an empty chunk, or part of a character: nothing changes (an LF may still follow a CR)
+    }
+    if (this.atStart) {
+      this.atStart = false;
+      if (text.charCodeAt(0) === 0xfeff) {
+        text = text.slice(1);
+      }
     }
     if (this.pendingCr && text.startsWith('\n')) {
       text = text.slice(1);

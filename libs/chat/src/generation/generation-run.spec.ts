@@ -1,4 +1,11 @@
-import { AbortError, type CompletionEvent, type CompletionRequest, ModelProvider, TokenCounter } from '@app/ai';
+import {
+  AbortError,
+  type CompletionEvent,
+  type CompletionRequest,
+  EventChannel,
+  ModelProvider,
+  TokenCounter,
+} from '@app/ai';
 import { AppError } from '@app/common';
 import { type MessageEntity, type MessageRepository, ownerScope } from '@app/persistence';
 import { Logger } from '@nestjs/common';
@@ -117,6 +124,59 @@ describe(GenerationRun.name, () => {
   }
 
   const deltas = () => events.filter((e) => e.type === 'message:delta');
+
+  /** A run on a provider whose stream is an EventChannel the test pushes into (as OpenAiProvider's). */
+  function channelRun() {
+    let channel!: EventChannel<CompletionEvent>;
+    const provider = new (class extends ModelProvider {
+      readonly demo = false;
+      stream(): AsyncIterable<CompletionEvent> {
+        channel = new EventChannel<CompletionEvent>(() => undefined);
+        return channel;
+      }
+      async listModels() {
+        return [];
+      }
+    })();
+    const run = new GenerationRun(
+      {
+        scope: ownerScope('u1'),
+        threadId: 't1',
+        assistant,
+        model: 'm',
+        turns: [{ role: 'user', content: 'Hi' }],
+        contextOmitted: 0,
+        maxChars: 1000,
+        estimateUsage: (answer, reasoning) => counter.estimateUsage(7, answer, reasoning),
+      },
+      provider,
+      new MemoryMessages({ ...assistant }) as unknown as MessageRepository,
+      bus,
+    );
+    const outcome = run.generate();
+    return { push: (text: string) => channel.push({ type: 'delta', text }), end: () => channel.end(), outcome };
+  }
+
+  it("should publish a reply's first text at the end of the callback that brought it, later text in the turn's pass", async () => {
+    const { push, end, outcome } = channelRun();
+    const endOfCallback = () => new Promise<void>((resolve) => process.nextTick(resolve));
+
+    push('Hel');
+    push('lo'); // the same callback: joined to the first text
+    await endOfCallback();
+    expect(deltas().map((e) => (e.type === 'message:delta' ? e.delta : ''))).toEqual(['Hello']);
+
+    push(' there');
+    await endOfCallback();
+    expect(deltas()).toHaveLength(1); // not the first any more: it waits for the turn's pass
+    await nextTurn();
+    expect(deltas().map((e) => (e.type === 'message:delta' ? [e.seq, e.delta] : []))).toEqual([
+      [1, 'Hello'],
+      [2, ' there'],
+    ]);
+    end();
+    await expect(outcome).resolves.toMatchObject({ error: null, message: { content: 'Hello there' } });
+  });
 
   it('should publish one delta per kind and I/O turn with the next seq, then store and publish the whole reply', async () => {
     const usage = { promptTokens: 11, completionTokens: 5 };

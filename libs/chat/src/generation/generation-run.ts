@@ -81,7 +81,11 @@ export class GenerationRun implements FlushableReply {
   /** The first text's emit (see `scheduleEmit`); emitted already when the kind changed or the stream ended first. */
   private readonly firstEmit = (): void => {
     if (this.emitQueued && this.seq === 0) {
-      this.emitPending();
+      try {
+        this.emitPending();
+      } catch (err) {
+        this.logger.error({ err }, 'publishing a delta failed'); // as in the turn's pass
+      }
     }
   };
   /** The window's end joins the turn's pass too: its held text goes out with the other replies'. */
@@ -92,6 +96,8 @@ export class GenerationRun implements FlushableReply {
   };
   /** performance.now() of the last delta event. */
   private lastEmitAt = Number.NEGATIVE_INFINITY;
+  /** The run is taking what its stream had already received (see `scheduleEmit`). */
+  private starting = false;
   private flushTimer: NodeJS.Timeout | null = null;
   private flushedLength = 0;
   private flushedReasoningLength = 0;
@@ -164,7 +170,8 @@ export class GenerationRun implements FlushableReply {
     try {
       // One synchronous call per event where the provider's stream allows it (no promise per token); false stops
       // reading, which makes the provider close the upstream request.
-      await consume(events, (event) => {
+      this.starting = true;
+      const reading = consume(events, (event) => {
         switch (event.type) {
           case 'delta':
           case 'reasoning':
@@ -175,6 +182,8 @@ export class GenerationRun implements FlushableReply {
         }
         return true;
       });
+      this.starting = false;
+      await reading;
     } catch (err) {
       if (!this.abort.signal.aborted) {
         error = err instanceof AppError ? err : new AppError('upstream_error', 'The model provider failed');
@@ -249,10 +258,11 @@ export class GenerationRun implements FlushableReply {
     if (this.emitQueued || this.emitTimer) {
       return;
     }
-    if (this.seq === 0) {
+    if (this.seq === 0 && !this.starting) {
       // The reply's first text goes out at the end of the callback that brought it (with whatever else that
       // callback brought), not in the turn's shared pass, which waits for the loop's check phase: it is the time to
-      // first token.
+      // first token. Text that had come before the run started reading goes in the pass, on a later turn: whoever
+      // starts the run subscribes first (RunRegistry.add).
       this.emitQueued = true;
       process.nextTick(this.firstEmit);
       return;

@@ -79,7 +79,9 @@ export class RunRegistry implements OnApplicationBootstrap, BeforeApplicationShu
   add(run: GenerationRun, execution: () => Promise<void>): void {
     this.runs.set(run.threadId, run);
     // Started at once, so the upstream request goes out now. The caller still subscribes before anything of the run
-    // is published: a run publishes its deltas on a later turn of the event loop (GenerationRun.scheduleEmit).
+    // is published: a run publishes what its stream had received before it started in the turn's shared pass, and
+    // everything else from the I/O callbacks that bring it, both later turns of the event loop
+    // (GenerationRun.scheduleEmit).
     const work = execution();
     this.executions.add(work);
     void work.finally(() => this.executions.delete(work));
