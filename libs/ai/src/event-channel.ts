@@ -1,8 +1,9 @@
 /**
  * An async iterable fed by pushes: the producer calls `push`, then `end` or `fail`; the reader iterates it with
- * `for await`. An event pushed while the reader waits resolves its `next()` directly, one promise per event: no
- * async generator in between (each generator layer costs several promise jobs per event, and a model stream
- * crosses this for every token). Nothing is produced before the first `next()`. Events pushed ahead of the reader
+ * `for await`, or listens to it (`listen`: each event handed to a callback in the push, no promise at all). An event
+ * pushed while the reader waits resolves its `next()` directly, one promise per event: no async generator in
+ * between (each generator layer costs several promise jobs per event, and a model stream crosses this for every
+ * token). Nothing is produced before the first read (or `prime`). Events pushed ahead of the reader
  * queue up: `backlog` tells the producer how far ahead it is (it pauses its source) and `onDrain` is called when
  * the reader has taken them all. A reader that leaves early (`return()`, a `break` out of `for await`) calls
  * `onLeave` once, and everything pushed after that is dropped. Once the `stop` signal aborted, the reader gets
@@ -31,7 +32,7 @@ export class EventChannel<T> implements AsyncIterableIterator<T>, Listenable<T> 
     reject: (err: unknown) => void;
   } | null = null;
 
-  /** `start` begins producing into the channel; it is called once, on the first `next()` (never after `return()`). */
+  /** `start` begins producing into the channel; it is called once, on the first read or `prime` (never after `return()`). */
   constructor(
     private readonly start: (channel: EventChannel<T>) => void,
     private readonly stop?: { signal: AbortSignal; error: () => unknown },
@@ -111,13 +112,8 @@ export class EventChannel<T> implements AsyncIterableIterator<T>, Listenable<T> 
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (!this.started && !this.closed) {
-      this.started = true;
-      this.start(this);
-    }
-    if (this.stop?.signal.aborted && (this.head < this.queue.length || this.failed)) {
-      this.stopNow(this.stop.error());
-    }
+    this.prime();
+    this.checkStop();
     if (this.head < this.queue.length) {
       const value = this.queue[this.head++];
       if (this.head === this.queue.length) {
@@ -137,6 +133,13 @@ export class EventChannel<T> implements AsyncIterableIterator<T>, Listenable<T> 
     const waiting = new Promise<IteratorResult<T>>((resolve, reject) => this.waiters.push({ resolve, reject }));
     this.onDrain?.();
     return waiting;
+  }
+
+  /** Once the stop signal aborted, what is queued (or a failure) gives way to the stop's error. */
+  private checkStop(): void {
+    if (this.stop?.signal.aborted && (this.head < this.queue.length || this.failed)) {
+      this.stopNow(this.stop.error());
+    }
   }
 
   /** What is queued is dropped, and the next read gets `err` (the producer's later pushes and end are dropped). */
@@ -175,13 +178,8 @@ export class EventChannel<T> implements AsyncIterableIterator<T>, Listenable<T> 
    */
   listen(take: (value: T) => boolean | void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      if (!this.started && !this.closed) {
-        this.started = true;
-        this.start(this);
-      }
-      if (this.stop?.signal.aborted && (this.head < this.queue.length || this.failed)) {
-        this.stopNow(this.stop.error());
-      }
+      this.prime();
+      this.checkStop();
       const listener = { take, resolve, reject };
       this.listener = listener;
       this.drainTo(listener);
@@ -263,8 +261,8 @@ export interface Listenable<T> {
 
 /**
  * Takes every event of `source` with `take` (false from it stops, as a `break` out of `for await` does): through
- * `listen` when the source (or its iterator) has it, one synchronous call per event; otherwise with `for await`'s
- * semantics (the iterator's `return()` when `take` stops or throws).
+ * `listen` when the source has it, one synchronous call per event; otherwise with `for await`'s semantics (the
+ * iterator's `return()` when `take` stops or throws).
  */
 export async function consume<T>(
   source: AsyncIterable<T> | Listenable<T>,
@@ -273,11 +271,7 @@ export async function consume<T>(
   if ('listen' in source && typeof source.listen === 'function') {
     return source.listen(take);
   }
-  source = source as AsyncIterable<T>;
-  const iterator = source[Symbol.asyncIterator]() as AsyncIterator<T> & Partial<Listenable<T>>;
-  if (typeof iterator.listen === 'function') {
-    return iterator.listen(take);
-  }
+  const iterator = (source as AsyncIterable<T>)[Symbol.asyncIterator]();
   for (;;) {
     const next = await iterator.next();
     if (next.done) {

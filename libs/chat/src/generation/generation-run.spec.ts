@@ -104,7 +104,11 @@ describe(GenerationRun.name, () => {
 
   function runOf(script: Step[], input: Partial<RunInput> = {}, messages = new MemoryMessages({ ...assistant })) {
     const provider = new ScriptedProvider(script);
-    const run = new GenerationRun(
+    return { run: runOn(provider, input, messages), provider, messages };
+  }
+
+  function runOn(provider: ModelProvider, input: Partial<RunInput>, messages: MemoryMessages): GenerationRun {
+    return new GenerationRun(
       {
         scope: ownerScope('u1'),
         threadId: 't1',
@@ -120,7 +124,6 @@ describe(GenerationRun.name, () => {
       messages as unknown as MessageRepository,
       bus,
     );
-    return { run, provider, messages };
   }
 
   const deltas = () => events.filter((e) => e.type === 'message:delta');
@@ -138,22 +141,7 @@ describe(GenerationRun.name, () => {
         return [];
       }
     })();
-    const run = new GenerationRun(
-      {
-        scope: ownerScope('u1'),
-        threadId: 't1',
-        assistant,
-        model: 'm',
-        turns: [{ role: 'user', content: 'Hi' }],
-        contextOmitted: 0,
-        maxChars: 1000,
-        estimateUsage: (answer, reasoning) => counter.estimateUsage(7, answer, reasoning),
-      },
-      provider,
-      new MemoryMessages({ ...assistant }) as unknown as MessageRepository,
-      bus,
-    );
-    const outcome = run.generate();
+    const outcome = runOn(provider, {}, new MemoryMessages({ ...assistant })).generate();
     return { push: (text: string) => channel.push({ type: 'delta', text }), end: () => channel.end(), outcome };
   }
 

@@ -44,26 +44,18 @@ export class OpenedStream implements Listenable<CompletionEvent> {
     if (events instanceof EventChannel) {
       return events.listen(take);
     }
-    const first = this.first;
+    // The held first event, then the rest, with `for await`'s semantics.
+    let first = this.first;
     this.first = null;
-    if (first) {
-      const next = await first;
-      if (next.done) {
-        return;
-      }
-      let more: boolean;
-      try {
-        more = take(next.value) !== false;
-      } catch (err) {
-        await events.return?.(undefined)?.catch(() => undefined);
-        throw err;
-      }
-      if (!more) {
-        await events.return?.(undefined);
-        return;
-      }
-    }
-    await consume({ [Symbol.asyncIterator]: () => events }, take);
+    const iterator: AsyncIterator<CompletionEvent> = {
+      next: () => {
+        const held = first;
+        first = null;
+        return held ?? events.next();
+      },
+      return: async () => (await events.return?.(undefined)) ?? { done: true, value: undefined },
+    };
+    await consume({ [Symbol.asyncIterator]: () => iterator }, take);
   }
 
   /** The reply did not start after all (its message could not be stored, a retry answered): stops the request. */
