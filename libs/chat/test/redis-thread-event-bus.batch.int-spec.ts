@@ -111,7 +111,10 @@ describeWithRedis(`${RedisThreadEventBus.name}: one MULTI per tick (or per MAX_B
     const threads = ['j1', 'j2', 'j3', 'j4'];
     const deltas = 30;
     threads.forEach((t) => a.publish(start(t)));
-    // Each thread's joiner arrives at another point of the stream; several batches go by while its snapshot is read.
+    // Each thread's joiner arrives at another point of the stream; a few batches go by while its snapshot is read,
+    // and the publisher waits for it a few deltas on (on a loaded machine one read can outlast the whole stream).
+    const tookSnapshot: (() => void)[] = [];
+    const taken = threads.map((_, i) => new Promise<void>((resolve) => (tookSnapshot[i] = resolve)));
     const joins = threads.map(async (t, i) => {
       while ((a.localSnapshot(t)?.seq ?? 0) < i * 7) {
         await nextTurn();
@@ -119,6 +122,7 @@ describeWithRedis(`${RedisThreadEventBus.name}: one MULTI per tick (or per MAX_B
       const after: { seq: number; delta: string }[] = [];
       const off = b.subscribeThread(t, (e) => e.type === 'message:delta' && after.push(e));
       const snapshot = (await b.snapshot(t)) as InFlightReply;
+      tookSnapshot[i]();
       await eventually(() => (after.at(-1)?.seq ?? snapshot.seq) === deltas);
       off();
       return { t, snapshot, after };
@@ -126,6 +130,10 @@ describeWithRedis(`${RedisThreadEventBus.name}: one MULTI per tick (or per MAX_B
     for (let seq = 1; seq <= deltas; seq++) {
       threads.forEach((t) => a.publish(delta(t, seq)));
       await nextTurn();
+      const waitFor = threads.findIndex((_, i) => seq === i * 7 + 3);
+      if (waitFor >= 0) {
+        await taken[waitFor];
+      }
     }
     const joined = await Promise.all(joins);
     threads.forEach((t) => a.publish(end(t, textUpTo(t, deltas))));
