@@ -16,7 +16,7 @@
  *
  * BENCH_QUICK=1 runs a reduced version (for checking the benchmark itself, not for figures).
  * BENCH_ONLY=streams runs only step 2, BENCH_ONLY=instances only step 3; BENCH_STEPS=500 only those stream counts; BENCH_CPU_PROF=<dir> writes
- * CPU profiles of confab (confab.cpuprofile) and the bare relay there.
+ * CPU profiles of confab (confab.cpuprofile) and the bare relay there; BENCH_PERF=1 writes their perf maps instead.
  * BENCH_CLIENT_PROCS sets the number of client processes (default 2).
  */
 import { loadavg } from 'node:os';
@@ -75,6 +75,12 @@ const STREAMS_ONLY = process.env.BENCH_ONLY === 'streams';
 const INSTANCES_ONLY = process.env.BENCH_ONLY === 'instances';
 /** BENCH_CPU_PROF=<dir>: confab and the bare relay run with --cpu-prof, their profiles written there at exit. */
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
+/**
+ * BENCH_PERF=1: confab and the bare relay write the symbol maps of their JIT code (/tmp/perf-<pid>.map), so that
+ * `perf record -a -g` taken meanwhile names their JavaScript frames. Unlike --cpu-prof, which samples the main
+ * thread's wall time (a blocked `writev` or `fsync` counts), perf samples what is on a CPU, every thread and the kernel.
+ */
+const PERF_MAPS = process.env.BENCH_PERF === '1';
 
 /** Client worker processes holding sockets; a socket is addressed by its global index. */
 class ClientPool {
@@ -652,11 +658,15 @@ async function oneProcess(upstream: Upstream, pool: ClientPool, cleanups: Cleanu
   const dataDir = tempDir('confab-bench-gw-');
   cleanups.push(() => removeDir(dataDir));
   const profile = (name: string) =>
-    CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+    PERF_MAPS
+      ? ['--perf-basic-prof', '--interpreted-frames-native-stack']
+      : CPU_PROF_DIR
+        ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=${name}.cpuprofile`]
+        : [];
   // DELTA_COALESCE from this environment reaches the server (to measure the coalescing window).
   const server = await startConfab(
     serverEnv(dataDir, upstream.baseUrl, {
-      ...(CPU_PROF_DIR ? { NODE_OPTIONS: profile('confab').join(' ') } : {}),
+      ...(CPU_PROF_DIR || PERF_MAPS ? { NODE_OPTIONS: profile('confab').join(' ') } : {}),
       ...(process.env.DELTA_COALESCE ? { DELTA_COALESCE: process.env.DELTA_COALESCE } : {}),
     }),
   );

@@ -369,6 +369,28 @@ describe('ChatGateway', () => {
       expect(leaves.events()).toEqual([]);
     });
 
+    it("should relay to a thread's room again once it is joined again after its last tab left", async () => {
+      const owner = await ctx.signUp();
+      const thread = await newThread(owner);
+      const tab = await open(owner);
+      await joined(tab, thread.id);
+      const first = await tab.emitAck('message:send', {
+        threadId: thread.id,
+        content: script({ tokens: ['On', 'e.'] }),
+      });
+      expect((await replyOf(tab, first.assistantMessageId)).done.message.content).toBe('One.');
+      // The last socket leaves: the room is gone (and with it what the relay knew of it) until the join again.
+      expect(await tab.emitAck('thread:leave', { threadId: thread.id })).toEqual({ ok: true });
+      await joined(tab, thread.id);
+      const again = await tab.emitAck('message:send', {
+        threadId: thread.id,
+        content: script({ tokens: ['Tw', 'o.'] }),
+      });
+      const reply = await replyOf(tab, again.assistantMessageId);
+      expect(reply.deltas.map((d) => d.delta).join('')).toBe('Two.');
+      expect(reply.done.message.content).toBe('Two.');
+    });
+
     it('should store one message and start one generation for a clientMessageId sent twice in a row', async () => {
       const owner = await ctx.signUp();
       const thread = await newThread(owner);

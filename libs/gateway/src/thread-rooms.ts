@@ -28,6 +28,11 @@ export class ThreadRooms {
    * events generated on other instances reach this one), while it exists.
    */
   private readonly roomFollows = new Map<string, () => void>();
+  /**
+   * The name of each thread room here, by thread id: the very string the adapter keys the room by, so that relaying
+   * an event builds, flattens and hashes no new name, and the adapter's lookup compares the same string.
+   */
+  private readonly threadRooms = new Map<string, string>();
   /** Joins still on their feed, per socket and thread. */
   private readonly feeds = new Map<ChatSocket, Map<string, ReplyFeed>>();
 
@@ -45,7 +50,9 @@ export class ThreadRooms {
         return;
       }
       if (room.startsWith(THREAD_ROOM_PREFIX)) {
-        this.roomFollows.set(room, this.bus.follow(room.slice(THREAD_ROOM_PREFIX.length)));
+        const threadId = room.slice(THREAD_ROOM_PREFIX.length);
+        this.threadRooms.set(threadId, room);
+        this.roomFollows.set(room, this.bus.follow(threadId));
       } else if (room.startsWith(USER_ROOM_PREFIX)) {
         this.roomFollows.set(room, this.bus.followOwner(room.slice(USER_ROOM_PREFIX.length)));
       }
@@ -53,6 +60,9 @@ export class ThreadRooms {
     const onRoomDeleted = (room: string) => {
       this.roomFollows.get(room)?.();
       this.roomFollows.delete(room);
+      if (room.startsWith(THREAD_ROOM_PREFIX)) {
+        this.threadRooms.delete(room.slice(THREAD_ROOM_PREFIX.length));
+      }
     };
     rooms.on('create-room', onRoomCreated);
     rooms.on('delete-room', onRoomDeleted);
@@ -121,18 +131,19 @@ export class ThreadRooms {
   }
 
   private relay(event: ThreadEvent): void {
-    const room = threadRoom(event.threadId);
     // A new title or setting reaches every tab of the owner, whether it joined the thread or not: the sidebar lists
     // them all, and a tab that moved to another thread before the title was generated must still see it. Those
     // sockets (joins still on their feed too) are all in the owner's room: one packet each, not fed again.
     if (toOwnerRoom(event)) {
-      emitThreadEvent(this.server.local.to(room).to(userRoom(event.ownerId)), event);
+      emitThreadEvent(this.server.local.to(threadRoom(event.threadId)).to(userRoom(event.ownerId)), event);
       return;
     }
-    // Most events of SSE-only threads have no socket here: skip encoding a packet for nobody.
-    if (this.server.sockets.adapter.rooms.has(room)) {
-      emitThreadEvent(this.server.local.to(room), event);
+    // Most events of SSE-only threads have no socket here: no room, no packet encoded for nobody.
+    const room = this.threadRooms.get(event.threadId);
+    if (room === undefined) {
+      return;
     }
+    emitThreadEvent(this.server.local.to(room), event);
     if (event.type === 'thread:deleted') {
       this.server.local.in(room).socketsLeave(room);
     }
