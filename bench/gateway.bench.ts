@@ -17,7 +17,8 @@
  * BENCH_QUICK=1 runs a reduced version (for checking the benchmark itself, not for figures).
  * BENCH_ONLY=streams runs only step 2, BENCH_ONLY=instances only step 3; BENCH_STEPS=500 only those stream counts; BENCH_CPU_PROF=<dir> writes
  * CPU profiles of confab (confab.cpuprofile) and the bare relay there; BENCH_PERF=1 writes their perf maps instead.
- * BENCH_CLIENT_PROCS sets the number of client processes (default 2).
+ * BENCH_CLIENT_PROCS sets the number of client processes (default 2); BENCH_CPU_ROUNDS the rounds of the CPU figure
+ * (default 3).
  */
 import { loadavg } from 'node:os';
 import { RedisProcess, redisServerAvailable } from '../test/support/redis-process';
@@ -73,7 +74,6 @@ const STEPS = process.env.BENCH_STEPS
  * The CPU per token at 100 streams is taken this many times (rounds of the step for both servers, interleaved,
  * before the ladder; the ladder's step is the last) and the median round's ratio reported: one step's figure moves
  * by 10-30 % here.
- * BENCH_CPU_ROUNDS sets it.
  */
 const CPU_ROUNDS = Math.max(1, Number(process.env.BENCH_CPU_ROUNDS ?? (QUICK ? 1 : 3)));
 /** BENCH_ONLY=streams runs only the stepped streams (no idle sockets, no two instances). */
